@@ -41,7 +41,7 @@ run: db-start
 	@$(PY) 4-stream_ages.py
 
 test: $(VENV)/installed
-	@$(PY) -m pycodestyle *.py scripts tests bench
+	@$(PY) -m pycodestyle $(wildcard *.py scripts tests bench)
 	@$(PY) -m pytest
 
 bench: db-start
