@@ -23,7 +23,9 @@ import sys
 import tempfile
 from collections import namedtuple
 from hashlib import sha1
-from itertools import islice
+from concurrent.futures import ThreadPoolExecutor
+from itertools import count, islice
+from operator import itemgetter
 from uuid import NAMESPACE_URL
 
 import mysql.connector
@@ -49,7 +51,9 @@ REPEATS = """SELECT line, user_id, name, email, age, first FROM (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY line) AS nth,
            MIN(line) OVER (PARTITION BY user_id) AS first
     FROM load_staging) AS numbered WHERE nth > 1 ORDER BY line"""
-BATCH = 1000
+BATCH = 1000  # rows in one multi-row INSERT
+CHUNK = 25000  # rows in one LOAD DATA file
+MAILTO = NAMESPACE_URL.bytes + b"mailto:"
 
 
 def user_id_for(email):
@@ -61,8 +65,7 @@ def user_id_for(email):
     >>> user_id_for("Ross.Reynolds21@hotmail.com")
     '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
     """
-    digest = sha1(NAMESPACE_URL.bytes + b"mailto:"
-                  + email.strip().lower().encode()).hexdigest()
+    digest = sha1(MAILTO + email.strip().lower().encode()).hexdigest()
     return (f"{digest[:8]}-{digest[8:12]}-5{digest[13:16]}-"
             f"{'89ab'[int(digest[16], 16) & 3]}{digest[17:20]}-"
             f"{digest[20:32]}")
@@ -175,10 +178,11 @@ def as_csv(fields):
     return ",".join('"%s"' % field.replace('"', '""') for field in fields)
 
 
-def validate(path, clean, rejects):
-    """Check every record of ``path``: clean rows to ``clean`` (a TSV).
+def read_header(path):
+    """Open the CSV at ``path``; return its records and the column layout.
 
-    Return how many clean rows were written.
+    Raise ``SetupError`` at once for a missing or empty file or a header
+    without the needed columns, before anything is sent to the server.
     """
     if not os.path.isfile(path):
         raise seed.SetupError(f"{path}: no such file: name a CSV file with "
@@ -189,18 +193,54 @@ def validate(path, clean, rejects):
         raise seed.SetupError(f"{path}: the file is empty: it needs a "
                               'header "name","email","age" and rows')
     header = [name.strip().lower() for name in header]
-    where = layout(path, header)
-    writer = csv.writer(clean, delimiter="\t", quoting=csv.QUOTE_NONE,
-                        escapechar=None, lineterminator="\n")
-    written = 0
+    return rows, len(header), layout(path, header)
+
+
+def clean_rows(rows, width, where, rejects):
+    """Yield ``(line, user_id, name, email, age)`` for each good record.
+
+    Each bad one goes to ``rejects`` with its reason.
+    """
     for line, fields in rows:
-        row = check(fields, len(header), where)
+        row = check(fields, width, where)
         if isinstance(row, str):
             rejects.add(line, as_csv(fields), row)
         else:
-            writer.writerow((line,) + row)
-            written += 1
-    return written
+            yield (line,) + row
+
+
+def write_chunks(rows, folder):
+    """Write ``rows`` to TSV files of ``CHUNK`` rows; yield (path, count).
+
+    Each file is sorted by user_id: the server inserts a sorted run into
+    the primary key faster than a random one. ``check`` lets no tab,
+    newline or other control character through: no field needs quoting.
+    """
+    for number in count():
+        chunk = sorted(islice(rows, CHUNK), key=itemgetter(1))
+        if not chunk:
+            return
+        path = os.path.join(folder, "rows-%d.tsv" % number)
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.writelines(map("%d\t%s\t%s\t%s\t%s\n".__mod__, chunk))
+        yield path, len(chunk)
+
+
+def ahead(iterator):
+    """Yield the items of ``iterator``, each made while the last is used.
+
+    A thread makes the next item (here: checks the next chunk of the CSV)
+    while the caller uses this one (the server loads it). An error in the
+    thread is raised here.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        upcoming = pool.submit(next, iterator, None)
+        while True:
+            item = upcoming.result()
+            if item is None:
+                return
+            upcoming = pool.submit(next, iterator, None)
+            yield item
 
 
 def put(cursor, table, clean, local):
@@ -231,26 +271,30 @@ def put(cursor, table, clean, local):
     return inserted
 
 
-def send(clean, total, rejects):
-    """Load the clean rows in one transaction: all of them, or none.
+def send(chunks, folder, rejects):
+    """Load the chunks of clean rows in one transaction: all, or none.
 
-    Return ``(inserted, repeats, method)``. When some rows are not
+    Return ``(total, inserted, repeats, method)``. When some rows are not
     inserted (their id is present, or repeated in the file), the load is
     redone through a staging table that tells the two apart.
     """
-    connection = seed.connect(allow_local_infile_in_path=os.path.dirname(
-        clean))
+    connection = seed.connect(allow_local_infile_in_path=folder)
     try:
         cursor = connection.cursor()
         cursor.execute("SELECT @@GLOBAL.local_infile")
         local = bool(cursor.fetchone()[0])
         connection.start_transaction()
-        inserted, repeats = put(cursor, "user_data", clean, local), 0
+        written, total, inserted, repeats = [], 0, 0, 0
+        for path, rows in chunks:
+            written.append(path)
+            total += rows
+            inserted += put(cursor, "user_data", path, local)
         if inserted < total:
             connection.rollback()
             connection.start_transaction()
             cursor.execute(STAGING)
-            put(cursor, "load_staging", clean, local)
+            for path in written:
+                put(cursor, "load_staging", path, local)
             cursor.execute(REPEATS)
             for line, user_id, name, email, age, first in cursor.fetchall():
                 rejects.add(line, as_csv([user_id, name, email, str(age)]),
@@ -265,24 +309,26 @@ def send(clean, total, rejects):
     finally:
         seed.close_quietly(connection)
     method = "LOAD DATA LOCAL INFILE" if local else "multi-row INSERT"
-    return inserted, repeats, method
+    return total, inserted, repeats, method
 
 
 def load(connection, path):
     """Load the CSV at ``path`` into user_data; print and return the counts.
 
-    ``connection`` is the course's argument, and names the database; the
-    load runs on a connection of its own, one that may read a single
-    private folder holding nothing but the clean rows.
+    ``connection`` is the course's argument; the load runs on a
+    connection of its own, one that may read a single private folder
+    holding nothing but the clean rows. The CSV is checked in a thread
+    while the server loads the rows checked before.
     """
+    rows, width, where = read_header(path)
     folder = tempfile.mkdtemp(prefix="user-data-load-")
     rejects = Rejects(path)
+    chunks = ahead(write_chunks(clean_rows(rows, width, where, rejects),
+                                folder))
     try:
-        clean = os.path.join(folder, "rows.tsv")
-        with open(clean, "w", encoding="utf-8", newline="") as out:
-            total = validate(path, out, rejects)
-        inserted, repeats, method = send(clean, total, rejects)
+        total, inserted, repeats, method = send(chunks, folder, rejects)
     finally:
+        chunks.close()  # first, so that no thread writes in the folder
         rejects.close()
         shutil.rmtree(folder)
     counts = Counts(inserted, total - inserted - repeats, rejects.count,
