@@ -1,0 +1,622 @@
+"""The course's tasks on a real server: prototypes, output, order, close.
+
+Each test runs the project's own functions or scripts against the
+session's throwaway MariaDB server and checks what they give against SQL
+run directly, or against the CSV file the rows were loaded from.
+"""
+import ast
+import csv
+import importlib
+import inspect
+import math
+import os
+import re
+import statistics
+import subprocess
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain, islice
+from uuid import NAMESPACE_URL, uuid5
+
+import mysql.connector
+import pytest
+from mysql.connector.connection import MySQLConnection
+from mysql.connector.connection_cext import CMySQLConnection
+
+from conftest import PYTHON, ROOT, run_script, seed
+
+streaming = importlib.import_module("0-stream_users")
+batching = importlib.import_module("1-batch_processing")
+paging = importlib.import_module("2-lazy_paginate")
+averaging = importlib.import_module("4-stream_ages")
+
+CSV_PATH = os.path.join(ROOT, "user_data.csv")
+ROWS = 1000
+SIZES = (1, 7, 100, 999, 1000, 1001)
+SELECT = "SELECT user_id, name, email, age FROM user_data ORDER BY user_id"
+SUMMARY = re.compile(r"user_data\.csv: (\d+) loaded, (\d+) already present, "
+                     r"(\d+) rejected(; nothing changed)?")
+CENT = Decimal("0.01")
+
+
+@pytest.fixture
+def prodev(course_db, monkeypatch):
+    """ALX_prodev, seeded from user_data.csv, named by MYSQL_DATABASE."""
+    monkeypatch.setenv("MYSQL_DATABASE", "ALX_prodev")
+    return course_db
+
+
+def query(sql, params=()):
+    """Run ``sql`` on a connection of its own; return all the rows."""
+    connection = seed.connect()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        connection.close()
+    return rows
+
+
+def com_select(server):
+    """Return how many SELECT statements the server has run so far."""
+    return int(server.admin("SHOW GLOBAL STATUS LIKE 'Com_select'")
+               .split()[1])
+
+
+def quiet_count(server, seconds=2.0):
+    """Return Threads_connected once it holds still (earlier closes lag)."""
+    deadline = time.monotonic() + seconds
+    last = server.threads_connected()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = server.threads_connected()
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def expected_users():
+    """Return the table's users as the course's dicts, read with SQL.
+
+    A whole age is an int, any other a Decimal, as the tasks give them.
+    """
+    users = []
+    for user_id, name, email, age in query(SELECT):
+        if age == age.to_integral_value():
+            age = int(age)
+        users.append({"user_id": user_id, "name": name, "email": email,
+                      "age": age})
+    return users
+
+
+def csv_records(path=CSV_PATH):
+    """Return the records of a users CSV as dicts of its three columns."""
+    with open(path, encoding="utf-8", newline="") as source:
+        return list(csv.DictReader(source))
+
+
+def write_users(path, users):
+    """Write ``(name, email, age)`` records as a course-format CSV."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(["name", "email", "age"])
+        writer.writerows(users)
+    return str(path)
+
+
+def exact_mean(ages):
+    """Return the mean of the ages (strings), rounded half-up to cents."""
+    values = [Decimal(age) for age in ages]
+    return (sum(values) / len(values)).quantize(CENT, ROUND_HALF_UP)
+
+
+def parse_user(line):
+    """Read back a printed user dict; a ``Decimal('x')`` age is kept."""
+    plain = re.sub(r"Decimal\('([0-9.]+)'\)", r"'#\1'", line)
+    user = ast.literal_eval(plain)
+    if isinstance(user["age"], str):
+        user["age"] = Decimal(user["age"][1:])
+    return user
+
+
+# Prototypes
+
+@pytest.mark.parametrize("name, params", [
+    ("connect_db", []),
+    ("create_database", ["connection"]),
+    ("connect_to_prodev", []),
+    ("create_table", ["connection"]),
+    ("insert_data", ["connection", "data"]),
+])
+def test_seed_prototypes(name, params):
+    """seed.py has the course's functions with the course's parameters."""
+    assert list(inspect.signature(getattr(seed, name)).parameters) == params
+
+
+@pytest.mark.parametrize("module, name, params", [
+    (streaming, "stream_users", []),
+    (batching, "stream_users_in_batches", ["batch_size"]),
+    (batching, "batch_processing", ["batch_size"]),
+    (paging, "paginate_users", ["page_size", "offset"]),
+    (paging, "lazy_paginate", ["page_size"]),
+    (paging, "lazy_pagination", ["page_size"]),
+    (averaging, "stream_user_ages", []),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_task_prototypes(module, name, params):
+    """Each task module has the course's functions and parameters."""
+    function = getattr(module, name)
+    assert list(inspect.signature(function).parameters) == params
+
+
+def test_lazy_pagination_is_lazy_paginate():
+    """3-main.py's name for the paginator is the same function."""
+    assert paging.lazy_pagination is paging.lazy_paginate
+
+
+@pytest.mark.parametrize("function", [
+    streaming.stream_users, batching.stream_users_in_batches,
+    paging.lazy_paginate, averaging.stream_user_ages,
+], ids=lambda function: function.__name__)
+def test_streams_are_generator_functions(function):
+    """The four streams are generators, as the course asks."""
+    assert inspect.isgeneratorfunction(function)
+
+
+# The driver
+
+def test_c_extension_driver_active(server):
+    """The connector's C extension is there and seed.connect() uses it."""
+    print(f"mysql.connector {mysql.connector.__version__}, "
+          f"HAVE_CEXT={mysql.connector.HAVE_CEXT}")
+    connection = seed.connect(database=False)
+    try:
+        print(f"seed.connect() gives {type(connection).__name__}")
+        assert mysql.connector.HAVE_CEXT is True
+        assert isinstance(connection, CMySQLConnection)
+    finally:
+        connection.close()
+
+
+# The main scripts, on the committed CSV
+
+def test_table_holds_the_csv(prodev):
+    """user_data holds every CSV record once, with its uuid5 user_id."""
+    rows = query(SELECT)
+    from_csv = sorted(
+        (str(uuid5(NAMESPACE_URL, "mailto:" + record["email"].lower())),
+         record["name"], record["email"], Decimal(record["age"]))
+        for record in csv_records())
+    assert len(from_csv) == ROWS
+    assert sorted(rows) == from_csv
+
+
+def test_0_main_output(prodev):
+    """0-main.py prints the course's five lines, the rows in key order."""
+    assert prodev.stderr == ""
+    lines = prodev.stdout.splitlines()
+    assert len(lines) == 5
+    assert lines[:2] == ["connection successful",
+                         "Table user_data created successfully"]
+    summary = SUMMARY.fullmatch(lines[2])
+    assert summary, lines[2]
+    loaded, present, rejected = map(int, summary.groups()[:3])
+    assert (loaded + present, rejected) == (ROWS, 0)
+    assert lines[3] == "Database ALX_prodev is present "
+    first_five = query("SELECT * FROM user_data ORDER BY user_id LIMIT 5")
+    assert lines[4] == repr(first_five)
+    ids = [row[0] for row in query("SELECT user_id FROM user_data")]
+    assert [row[0] for row in first_five] == sorted(ids)[:5]
+
+
+def test_1_main_prints_first_six(prodev):
+    """1-main.py prints the first six users of stream_users()."""
+    done = run_script("1-main.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    expected = expected_users()[:6]
+    assert [parse_user(line) for line in lines] == expected
+    assert lines == [str(user) for user in expected]
+    assert lines == [str(user) for user in islice(streaming.stream_users(),
+                                                  6)]
+
+
+def test_2_main_prints_users_over_25(prodev):
+    """2-main.py prints exactly the users over 25, in stream order."""
+    done = run_script("2-main.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    expected = [user for user in expected_users() if user["age"] > 25]
+    assert 0 < len(expected) < ROWS
+    lines = done.stdout.splitlines()
+    assert lines == [str(user) for user in expected]
+    assert [parse_user(line) for line in lines] == expected
+
+
+def test_3_main_prints_every_user(prodev):
+    """3-main.py prints all the users, in primary-key order."""
+    done = run_script("3-main.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    assert len(lines) == ROWS
+    assert lines == [str(user) for user in expected_users()]
+
+
+@pytest.mark.parametrize("script", ["2-main.py", "3-main.py"])
+def test_main_piped_to_head(prodev, script):
+    """``| head -n 5`` gets five lines; the script says nothing on stderr."""
+    done = run_script(script, shell_tail="| head -n 5")
+    assert (done.returncode, done.stderr) == (0, "")
+    users = expected_users()
+    if script == "2-main.py":
+        users = [user for user in users if user["age"] > 25]
+    assert done.stdout.splitlines() == [str(user) for user in users[:5]]
+
+
+@pytest.mark.parametrize("script", ["2-main.py", "3-main.py"])
+def test_main_reader_stops_early(prodev, server, script):
+    """The script itself exits 0, silently, when its reader goes away."""
+    baseline = quiet_count(server)
+    process = subprocess.Popen([PYTHON, os.path.join(ROOT, script)],
+                               cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline() for _ in range(5)]
+        process.stdout.close()
+        errors = process.stderr.read()
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert all(line.startswith("{'user_id': ") for line in lines)
+    assert (code, errors) == (0, "")
+    assert server.settle(baseline) == baseline
+
+
+def test_4_stream_ages_prints_exact_average(prodev):
+    """4-stream_ages.py prints the CSV's exact mean age, rounded half-up."""
+    expected = exact_mean(record["age"] for record in csv_records())
+    done = run_script("4-stream_ages.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"Average age of users: {expected}\n"
+    assert query("SELECT ROUND(AVG(age), 2) FROM user_data") == [(expected,)]
+    average = averaging.average_age(averaging.stream_user_ages())
+    assert (average, str(average)) == (expected, str(expected))
+
+
+@pytest.mark.parametrize("ages, mean", [
+    (["0.00", "0.01"], "0.01"),
+    (["25.50", "30", "20"], "25.17"),
+    (["1", "2", "2"], "1.67"),
+    (["999.99", "999.99", "0"], "666.66"),
+    (["40"], "40.00"),
+])
+def test_4_stream_ages_rounds_half_up(database, tmp_path, capsys, ages,
+                                      mean):
+    """Ages with cents average exactly, rounded half-up as SQL does."""
+    path = write_users(tmp_path / "ages.csv", [
+        (f"User {number}", f"user{number}@example.com", age)
+        for number, age in enumerate(ages)])
+    seed.insert_data(database, path)
+    assert str(exact_mean(ages)) == mean
+    done = run_script("4-stream_ages.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"Average age of users: {mean}\n"
+    assert query("SELECT ROUND(AVG(age), 2) FROM user_data") == [
+        (Decimal(mean),)]
+
+
+def test_4_stream_ages_empty_table(database):
+    """With no users there is no average: the script says so, exits 0."""
+    done = run_script("4-stream_ages.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("No users in user_data")
+    assert averaging.average_age(averaging.stream_user_ages()) is None
+
+
+# Order and completeness
+
+def test_stream_users_complete_in_key_order(prodev):
+    """stream_users() yields every user once, in user_id order."""
+    users = list(streaming.stream_users())
+    ids = [user["user_id"] for user in users]
+    table_ids = {row[0] for row in query("SELECT user_id FROM user_data")}
+    assert len(ids) == len(set(ids)) == len(table_ids) == ROWS
+    assert set(ids) == table_ids
+    assert ids == sorted(ids)
+    assert users == expected_users()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_batches_match_stream(prodev, size):
+    """Batches of ``size`` users flatten to stream_users(), in order."""
+    stream = list(streaming.stream_users())
+    batches = list(batching.stream_users_in_batches(size))
+    assert all(0 < len(batch) <= size for batch in batches)
+    assert all(len(batch) == size for batch in batches[:-1])
+    assert len(batches) == math.ceil(ROWS / size)
+    assert list(chain.from_iterable(batches)) == stream
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pages_match_stream_with_no_extra_query(prodev, server, size):
+    """Pages flatten to stream_users(); no query after a short page.
+
+    A full last page needs one more query, which finds nothing; a short
+    one ends the pagination at once.
+    """
+    stream = list(streaming.stream_users())
+    before = com_select(server)
+    pages = list(paging.lazy_paginate(size))
+    queries = com_select(server) - before
+    assert all(0 < len(page) <= size for page in pages)
+    assert all(len(page) == size for page in pages[:-1])
+    assert len(pages) == math.ceil(ROWS / size)
+    assert queries == ROWS // size + 1
+    assert list(chain.from_iterable(pages)) == stream
+
+
+def test_lazy_paginate_fetches_only_when_asked(prodev, server):
+    """Making the generator queries nothing; each next() one page."""
+    before = com_select(server)
+    pages = paging.lazy_paginate(100)
+    assert com_select(server) == before
+    first = next(pages)
+    assert com_select(server) == before + 1
+    second = next(pages)
+    assert com_select(server) == before + 2
+    pages.close()
+    assert first + second == expected_users()[:200]
+
+
+@pytest.mark.parametrize("size, offset", [
+    (7, 0), (7, 3), (10, 995), (10, 1000), (1001, 0)])
+def test_paginate_users_slices(prodev, size, offset):
+    """paginate_users returns the users from ``offset``, ``size`` of them."""
+    expected = expected_users()[offset:offset + size]
+    assert paging.paginate_users(size, offset) == expected
+
+
+@pytest.mark.parametrize("value, error", [
+    (0, ValueError), (-1, ValueError), ("10", TypeError),
+    (1.5, TypeError), (True, TypeError), (None, TypeError)])
+@pytest.mark.parametrize("function", [
+    batching.stream_users_in_batches, paging.lazy_paginate,
+], ids=lambda function: function.__name__)
+def test_bad_size_rejected_without_connecting(server, function, value,
+                                              error):
+    """A size that is not a whole number of at least 1 is refused."""
+    baseline = quiet_count(server)
+    with pytest.raises(error):
+        next(function(value))
+    assert server.settle(baseline) == baseline
+
+
+def test_whole_ages_int_others_decimal(database, tmp_path, capsys):
+    """A whole age is an int; an age with cents is its exact Decimal."""
+    path = write_users(tmp_path / "ages.csv", [
+        ("Half Age", "half@example.com", "25.50"),
+        ("Whole Age", "whole@example.com", "30"),
+        ("Whole Cents", "cents@example.com", "41.00"),
+        ("Tiny Age", "tiny@example.com", "0.01"),
+        ("Exactly", "exactly@example.com", "25")])
+    assert seed.insert_data(database, path).loaded == 5
+    capsys.readouterr()
+    users = list(streaming.stream_users())
+    ages = {user["email"].split("@")[0]: user["age"] for user in users}
+    assert ages == {"half": Decimal("25.50"), "whole": 30, "cents": 41,
+                    "tiny": Decimal("0.01"), "exactly": 25}
+    assert [type(ages[key]) for key in ("half", "whole", "cents", "tiny")
+            ] == [Decimal, int, int, Decimal]
+    assert (str(ages["half"]), str(ages["tiny"])) == ("25.50", "0.01")
+    assert list(chain.from_iterable(
+        batching.stream_users_in_batches(2))) == users
+    assert list(chain.from_iterable(paging.lazy_paginate(2))) == users
+    assert sorted(averaging.stream_user_ages()) == sorted(ages.values())
+    batching.batch_processing(2)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [str(user) for user in users if user["age"] > 25]
+    assert {parse_user(line)["name"] for line in printed} == {
+        "Half Age", "Whole Age", "Whole Cents"}
+
+
+# Names beyond ASCII
+
+def test_non_ascii_names_round_trip(database, tmp_path, capsys):
+    """Names with accents, runes and emoji come back as they went in."""
+    names = ["Zoë Ōtani", "Þórr 😀"]
+    path = write_users(tmp_path / "names.csv", [
+        (names[0], "zoe@example.com", "33"),
+        (names[1], "thor@example.com", "99")])
+    assert seed.insert_data(database, path).loaded == 2
+    by_email = {user["email"]: user["name"]
+                for user in streaming.stream_users()}
+    assert by_email == {"zoe@example.com": names[0],
+                        "thor@example.com": names[1]}
+    pages = list(chain.from_iterable(paging.lazy_paginate(1)))
+    batches = list(chain.from_iterable(batching.stream_users_in_batches(1)))
+    assert sorted(user["name"] for user in pages) == sorted(names)
+    assert sorted(user["name"] for user in batches) == sorted(names)
+    stored = dict(query("SELECT HEX(name), CHAR_LENGTH(name) FROM user_data"))
+    assert stored == {name.encode().hex().upper(): len(name)
+                      for name in names}
+
+
+# Seeding again
+
+def test_reseed_changes_nothing(prodev):
+    """0-main.py again: the same rows, and 0 loaded, 1000 present."""
+    before = query("SELECT * FROM user_data ORDER BY user_id")
+    done = run_script("0-main.py")
+    assert (done.returncode, done.stderr) == (0, "")
+    after = query("SELECT * FROM user_data ORDER BY user_id")
+    assert len(after) == ROWS
+    assert after == before
+    lines = done.stdout.splitlines()
+    summary = SUMMARY.fullmatch(lines[2])
+    assert summary, lines[2]
+    assert summary.groups()[:3] == ("0", str(ROWS), "0")
+    assert lines[:2] + lines[3:] == (prodev.stdout.splitlines()[:2]
+                                     + prodev.stdout.splitlines()[3:])
+
+
+# Closing a stream early
+
+def take_with_islice():
+    """Take three users through islice, as 1-main.py does."""
+    assert len(list(islice(streaming.stream_users(), 3))) == 3
+
+
+def take_with_break():
+    """Leave a for loop over the stream with break."""
+    for number, _ in enumerate(streaming.stream_users()):
+        if number == 2:
+            break
+    assert number == 2
+
+
+def close_batches():
+    """Take one batch of ten, then close the generator."""
+    batches = batching.stream_users_in_batches(10)
+    assert len(next(batches)) == 10
+    batches.close()
+    assert next(batches, None) is None
+
+
+def close_ages():
+    """Take one age, then close the generator."""
+    ages = averaging.stream_user_ages()
+    assert isinstance(next(ages), (int, Decimal))
+    ages.close()
+    assert next(ages, None) is None
+
+
+@pytest.mark.parametrize("stop", [take_with_islice, take_with_break,
+                                  close_batches, close_ages],
+                         ids=lambda stop: stop.__name__)
+def test_early_close_gives_the_connection_back(prodev, server, stop):
+    """Stopping a stream early leaves no connection behind."""
+    baseline = quiet_count(server)
+    stop()
+    assert server.settle(baseline) == baseline
+
+
+def test_open_stream_holds_one_connection(prodev, server):
+    """While a stream is open it holds one connection; close ends it."""
+    baseline = quiet_count(server)
+    users = streaming.stream_users()
+    next(users)
+    assert server.threads_connected() == baseline + 1
+    users.close()
+    assert server.settle(baseline) == baseline
+
+
+ISLICE_PROGRAMS = {
+    "list": ("from itertools import islice\n"
+             "stream_users = __import__('0-stream_users').stream_users\n"
+             "for user in list(islice(stream_users(), 3)):\n"
+             "    print(user)\n"),
+    "loop": ("from itertools import islice\n"
+             "stream_users = __import__('0-stream_users').stream_users\n"
+             "for user in islice(stream_users(), 3):\n"
+             "    print(user)\n"),
+    "left_open": ("from itertools import islice\n"
+                  "stream_users = __import__('0-stream_users').stream_users\n"
+                  "users = islice(stream_users(), 5)\n"
+                  "for _ in range(3):\n"
+                  "    print(next(users))\n"),
+}
+
+
+@pytest.mark.parametrize("program", sorted(ISLICE_PROGRAMS))
+def test_islice_program_is_quiet(prodev, server, program):
+    """A program that stops a stream with islice writes no stderr.
+
+    ``left_open`` leaves the stream open until the interpreter exits.
+    """
+    baseline = quiet_count(server)
+    done = subprocess.run([PYTHON, "-c", ISLICE_PROGRAMS[program]],
+                          cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    assert lines == [str(user) for user in expected_users()[:3]]
+    assert server.settle(baseline) == baseline
+
+
+def test_close_of_million_row_stream_is_fast(big_db, server, monkeypatch):
+    """Closing after 10 of 1,000,000 rows cancels the query at once.
+
+    Reading the rest would take far longer; the median of three closes
+    stays under 0.2 s, and no SELECT is left running on the server.
+    """
+    monkeypatch.setenv("MYSQL_DATABASE", big_db)
+    baseline = quiet_count(server)
+    times = []
+    for _ in range(3):
+        users = streaming.stream_users()
+        first = [next(users) for _ in range(10)]
+        assert len({user["user_id"] for user in first}) == 10
+        start = time.perf_counter()
+        users.close()
+        times.append(time.perf_counter() - start)
+        processes = server.admin("SHOW FULL PROCESSLIST")
+        assert "user_data" not in processes, processes
+        assert server.settle(baseline) == baseline
+    print("close times: " + ", ".join(f"{took:.4f} s" for took in times))
+    assert statistics.median(times) < 0.2
+
+
+def use_pure_driver(monkeypatch):
+    """Make seed.connect ask for the connector's pure-Python protocol."""
+    connect = seed.connect
+
+    def pure(database=True, **options):
+        """Open a pure-Python connection with the project's settings."""
+        return connect(database, use_pure=True, **options)
+
+    monkeypatch.setattr(seed, "connect", pure)
+
+
+@pytest.mark.parametrize("driver", ["c_extension", "pure_python"])
+def test_query_killed_on_server_raises(big_db, server, monkeypatch,
+                                       driver):
+    """A query killed mid-stream raises an error, never a short stream."""
+    monkeypatch.setenv("MYSQL_DATABASE", big_db)
+    if driver == "pure_python":
+        use_pure_driver(monkeypatch)
+    baseline = quiet_count(server)
+    users = streaming.stream_users()
+    next(users)
+    running = [line.split("\t")[0]
+               for line in server.admin("SHOW FULL PROCESSLIST").splitlines()
+               if "FROM user_data" in line]
+    assert len(running) == 1
+    server.admin(f"KILL QUERY {int(running[0]):d}")
+    with pytest.raises(mysql.connector.DatabaseError, match="1317"):
+        for _ in users:
+            pass
+    assert server.settle(baseline) == baseline
+
+
+def test_pure_python_driver_streams_the_same(prodev, server, monkeypatch):
+    """Without the C extension the streams give the same users.
+
+    seed.connect is made to ask for the connector's pure-Python
+    protocol, on the same real server, to run the fallback path.
+    """
+    expected = expected_users()
+    use_pure_driver(monkeypatch)
+    connection = seed.connect()
+    assert isinstance(connection, MySQLConnection)
+    connection.close()
+    assert list(streaming.stream_users()) == expected
+    assert list(chain.from_iterable(
+        batching.stream_users_in_batches(7))) == expected
+    baseline = quiet_count(server)
+    users = streaming.stream_users()
+    next(users)
+    users.close()
+    assert server.settle(baseline) == baseline
