@@ -91,7 +91,9 @@ def records(path):
                               "UTF-8 text: save the file as UTF-8 and load "
                               "it again") from None
     except csv.Error as err:
-        raise seed.SetupError(f"{path}: line {line}: {err}") from None
+        raise seed.SetupError(f"{path}: line {line}: {err}: is a quote "
+                              "left open? fix that record and load the "
+                              "file again") from None
 
 
 def first_bad_line(path):
@@ -107,16 +109,17 @@ def first_bad_line(path):
 
 def layout(path, header):
     """Return the positions of the columns used; say if some are ignored."""
+    used = REQUIRED + ("user_id",)
     missing = [name for name in REQUIRED if name not in header]
-    if missing or len(set(header)) < len(header):
+    if missing or any(header.count(name) > 1 for name in used):
         raise seed.SetupError(
             f"{path}: the header {','.join(header)!r} needs the columns "
             "name, email and age (and optionally user_id), each once: is "
             "the first line a header?")
-    extra = [name for name in header if name not in REQUIRED + ("user_id",)]
-    if extra:
-        print(f"note: {path}: ignoring the column(s) {', '.join(extra)}",
-              file=sys.stderr)
+    extra = [name for name in header if name not in used]
+    if extra:  # quoted: a column may have no name
+        print(f"note: {path}: ignoring the column(s) "
+              f"{', '.join(map(repr, extra))}", file=sys.stderr)
     return [header.index(name) if name in header else None
             for name in ("user_id",) + REQUIRED]
 
@@ -167,10 +170,12 @@ class Rejects:
         self.writer.writerow([line, record, reason])
         self.count += 1
 
-    def close(self):
-        """Close the file, if there is one."""
+    def close(self, keep=True):
+        """Close the file, if there is one; remove it unless ``keep``."""
         if self.file is not None:
             self.file.close()
+            if not keep:
+                os.remove(self.path)
 
 
 def as_csv(fields):
@@ -325,11 +330,13 @@ def load(connection, path):
     rejects = Rejects(path)
     chunks = ahead(write_chunks(clean_rows(rows, width, where, rejects),
                                 folder))
+    done = False
     try:
         total, inserted, repeats, method = send(chunks, folder, rejects)
+        done = True
     finally:
         chunks.close()  # first, so that no thread writes in the folder
-        rejects.close()
+        rejects.close(keep=done)  # a failed load leaves no rejects file
         shutil.rmtree(folder)
     counts = Counts(inserted, total - inserted - repeats, rejects.count,
                     method)

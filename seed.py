@@ -107,6 +107,9 @@ def _advice(err, where):
         hint = "the database does not exist yet: run ./seed.py (or make run)"
     elif code == 2005:
         hint = "unknown host: check MYSQL_HOST in .env"
+    elif code == 2026:
+        hint = ("TLS failed: check MYSQL_SSL_CA (the CA that signed the "
+                "server's certificate) and MYSQL_SSL_VERIFY in .env")
     else:
         hint = ("is the server running and answering? check MYSQL_HOST and "
                 "MYSQL_PORT in .env, or run `make db-start` for the "
@@ -329,4 +332,5 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.modules["seed"] = sys.modules[__name__]  # loader's SetupError is ours
     run(main)
