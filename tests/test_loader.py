@@ -1,0 +1,559 @@
+"""The CSV loader (seed.insert_data -> loader.load) on a real server.
+
+Every record ends in user_data or in ``<input>.rejects.csv``; the load is
+one transaction; a file that cannot be loaded fails at once with a
+message naming it and saying what to do; the loader's connection may
+read its own private folder and nothing else.
+"""
+import csv
+import os
+import re
+import shutil
+import stat
+import threading
+import time
+from uuid import NAMESPACE_URL, uuid5
+
+import mysql.connector
+import pytest
+
+from conftest import ROOT, make_csv, run_script, seed
+
+HEADER = '"name","email","age"'
+SUMMARY = re.compile(r"(\d+) loaded, (\d+) already present, (\d+) rejected")
+PRESENT = (str(uuid5(NAMESPACE_URL, "mailto:present@example.com")),
+           "Original Name", "present@example.com", "50.00")
+
+# A dirty file: each record, and what must become of it (None: loaded,
+# "present": its id is in the table already, else part of the reason).
+DIRTY = [
+    ('"Ada Lovelace","ada@example.com","36"', None),
+    ('"","empty@example.com","30"', "name"),
+    ('"   ","blank@example.com","30"', "name"),
+    ('"No At","ada.example.com","30"', "email"),
+    ('"Two At","a@b@example.com","30"', "email"),
+    ('"No Dot","user@localhost","30"', "email"),
+    ('"Space","us er@example.com","30"', "email"),
+    ('"Newline","multi\nline@example.com","30"', "email"),
+    ('"Age Word","word@example.com","abc"', "age"),
+    ('"Age Empty","none@example.com",""', "age"),
+    ('"Age Negative","neg@example.com","-5"', "age"),
+    ('"Age Exponent","exp@example.com","1e3"', "age"),
+    ('"Age NaN","nan@example.com","NaN"', "age"),
+    ('"Age Cents","cents@example.com","12.345"', "age"),
+    ('"Age Big","big@example.com","1000"', "age"),
+    ('"Too Few","few@example.com"', "fields"),
+    ('"Too Many","many@example.com","30","x"', "fields"),
+    ('" Grace Hopper "," Grace@Example.com ","85.5"', None),
+    ('"Grace Again","grace@example.com","86"', "repeats the user_id"),
+    ('"Present Person","present@example.com","50"', "present"),
+    ('"Alan Turing","alan@example.com","41"', None),
+]
+
+
+def write(path, text, encoding="utf-8"):
+    """Write ``text`` to ``path`` byte for byte; return the path as str."""
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def dirty_text(records):
+    """Return the CSV text of ``records`` and the line each starts on.
+
+    A blank line after the header is not a record, but it is a line.
+    """
+    lines, starts, line = [HEADER, ""], [], 3
+    for text in records:
+        lines.append(text)
+        starts.append(line)
+        line += text.count("\n") + 1
+    return "\n".join(lines) + "\n", starts
+
+
+def load(connection, path, capsys):
+    """Run insert_data; return its counts, summary line and stderr.
+
+    The one line it prints must say the counts it returns.
+    """
+    capsys.readouterr()
+    counts = seed.insert_data(connection, path)
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1, out
+    found = tuple(map(int, SUMMARY.search(out).groups()))
+    assert found == tuple(counts[:3])
+    return counts, out.strip(), err
+
+
+def table(connection):
+    """Return user_data as sorted ``(user_id, name, email, age)`` tuples."""
+    cursor = connection.cursor()
+    cursor.execute("SELECT user_id, name, email, CAST(age AS CHAR) "
+                   "FROM user_data ORDER BY user_id")
+    rows = cursor.fetchall()
+    cursor.close()
+    return rows
+
+
+def rejects(path):
+    """Return the rows of ``<path>.rejects.csv`` as dicts."""
+    with open(str(path) + ".rejects.csv", encoding="utf-8",
+              newline="") as text:
+        reader = csv.DictReader(text)
+        assert reader.fieldnames == ["line", "record", "reason"]
+        return list(reader)
+
+
+def add_present(connection):
+    """Put the PRESENT user in the table, as if loaded before."""
+    cursor = connection.cursor()
+    cursor.execute("INSERT INTO user_data VALUES (%s, %s, %s, %s)", PRESENT)
+    cursor.close()
+
+
+@pytest.fixture(params=["LOAD DATA LOCAL INFILE", "multi-row INSERT"])
+def method(request, server):
+    """Each way of sending rows: the server allows LOCAL INFILE or not."""
+    allowed = int(request.param.startswith("LOAD"))
+    server.admin(f"SET GLOBAL local_infile = {allowed:d}")
+    yield request.param
+    server.admin("SET GLOBAL local_infile = 1")
+
+
+def test_dirty_file_every_record_accounted_for(database, tmp_path, capsys,
+                                               method):
+    """Each record of a dirty file is loaded, already present or rejected.
+
+    The counts add up to the records in the file, the table holds the
+    good ones (the present one untouched), and the rejects file gives
+    each bad record's first line and a reason.
+    """
+    add_present(database)
+    text, starts = dirty_text([record for record, _ in DIRTY])
+    path = write(tmp_path / "dirty.csv", text)
+    counts, summary, _ = load(database, path, capsys)
+    assert counts.method == method
+    assert sum(counts[:3]) == len(DIRTY)
+    assert counts[:3] == (3, 1, len(DIRTY) - 4)
+    assert path + ".rejects.csv" in summary
+    assert "nothing changed" not in summary
+    grace = next(start for start, (record, _) in zip(starts, DIRTY)
+                 if "Grace Hopper" in record)
+    expected = {str(start): outcome for start, (_, outcome)
+                in zip(starts, DIRTY) if outcome not in (None, "present")}
+    found = {row["line"]: row for row in rejects(path)}
+    assert sorted(found) == sorted(expected)
+    for line, outcome in expected.items():
+        assert outcome in found[line]["reason"], found[line]
+    assert found[str(grace + 1)]["reason"].endswith(f"line {grace}")
+    assert "Grace Again" in found[str(grace + 1)]["record"]
+    newline = starts[[record for record, _ in DIRTY].index(
+        '"Newline","multi\nline@example.com","30"')]
+    assert "multi\nline@example.com" in found[str(newline)]["record"]
+    emails = {row[2]: row for row in table(database)}
+    assert sorted(emails) == sorted([
+        "ada@example.com", "alan@example.com", "Grace@Example.com",
+        "present@example.com"])
+    assert emails["Grace@Example.com"][1:] == (
+        "Grace Hopper", "Grace@Example.com", "85.50")
+    assert emails["present@example.com"] == PRESENT
+
+
+def test_rejects_file_rewritten_then_removed(database, tmp_path, capsys):
+    """Each load rewrites the rejects file; a clean load removes it."""
+    path = tmp_path / "users.csv"
+    text, _ = dirty_text([record for record, _ in DIRTY[:6]])
+    load(database, write(path, text), capsys)
+    assert len(rejects(path)) == 5
+    text, _ = dirty_text(['"Bob","bob@example.com","x"',
+                          '"Cy","cy@example.com","7"'])
+    counts, _, _ = load(database, write(path, text), capsys)
+    assert counts[:3] == (1, 0, 1)
+    assert [row["line"] for row in rejects(path)] == ["3"]
+    text, _ = dirty_text(['"Di","di@example.com","8"'])
+    counts, summary, _ = load(database, write(path, text), capsys)
+    assert counts[:3] == (1, 0, 0)
+    assert not os.path.exists(str(path) + ".rejects.csv")
+    assert ".rejects.csv" not in summary
+
+
+BAD = [
+    ("", "a@example.com", "30"),
+    (" \t ", "a@example.com", "30"),
+    ("N" * 256, "a@example.com", "30"),
+    ("Bad\x01Name", "a@example.com", "30"),
+    ("Nul\x00Name", "a@example.com", "30"),
+    ("Ann", "", "30"),
+    ("Ann", "a" * 244 + "@example.com", "30"),
+    ("Ann", "plain", "30"),
+    ("Ann", "a@@example.com", "30"),
+    ("Ann", "a@b@example.com", "30"),
+    ("Ann", "a@example", "30"),
+    ("Ann", "a@example.", "30"),
+    ("Ann", "a b@example.com", "30"),
+    ("Ann", "a@exa\tmple.com", "30"),
+    ("Ann", "a@example.com\r\nX", "30"),
+    ("Ann", "a\x7f@example.com", "30"),
+    ("Ann", "a\u00a0b@example.com", "30"),
+    ("Ann", "a@example.com", "abc"),
+    ("Ann", "a@example.com", ""),
+    ("Ann", "a@example.com", "-5"),
+    ("Ann", "a@example.com", "-0.5"),
+    ("Ann", "a@example.com", "1e3"),
+    ("Ann", "a@example.com", "NaN"),
+    ("Ann", "a@example.com", "inf"),
+    ("Ann", "a@example.com", "12.345"),
+    ("Ann", "a@example.com", "1000"),
+    ("Ann", "a@example.com", "1,5"),
+    ("Ann", "a@example.com", "0x1F"),
+    ("Ann", "a@example.com", "\u0663"),
+]
+
+
+def quoted(fields):
+    """Return ``fields`` as one CSV record, every field quoted."""
+    return ",".join('"%s"' % field.replace('"', '""') for field in fields)
+
+
+@pytest.mark.parametrize("fields", BAD, ids=[repr(bad)[:40] for bad in BAD])
+def test_bad_value_rejected(database, tmp_path, capsys, fields):
+    """A record with a bad name, email or age is rejected, alone.
+
+    The good record after it is loaded, so the line numbers still hold.
+    """
+    text, _ = dirty_text([quoted(fields), '"Bo","bo@example.com","40"'])
+    path = write(tmp_path / "bad.csv", text)
+    counts, _, _ = load(database, path, capsys)
+    assert counts[:3] == (1, 0, 1)
+    (row,) = rejects(path)
+    assert row["line"] == "3"
+    assert next(csv.reader([row["record"]])) == list(fields)
+    assert [user[2] for user in table(database)] == ["bo@example.com"]
+
+
+GOOD = [
+    (("N" * 255, "n@example.com", "1"), ("N" * 255, "n@example.com", "1.00")),
+    (("Ann", "a" * 243 + "@example.com", "0"),
+     ("Ann", "a" * 243 + "@example.com", "0.00")),
+    (("NULL", "null@example.com", "999.99"),
+     ("NULL", "null@example.com", "999.99")),
+    (("\\N", "backslash-n@example.com", "7.5"),
+     ("\\N", "backslash-n@example.com", "7.50")),
+    (('O\'Brien "Ob" \\ Jr.', "ob@example.com", " 42 "),
+     ('O\'Brien "Ob" \\ Jr.', "ob@example.com", "42.00")),
+    (("Zoë 🐍 Ōtani", "zoe+tag@sub.example.co.uk", "007"),
+     ("Zoë 🐍 Ōtani", "zoe+tag@sub.example.co.uk", "7.00")),
+    (("Line\u2028Next\x85Row", "o'brien\\x@example.com", "5"),
+     ("Line\u2028Next\x85Row", "o'brien\\x@example.com", "5.00")),
+]
+
+
+@pytest.mark.parametrize("fields, stored", GOOD,
+                         ids=[repr(good[0])[:40] for good in GOOD])
+def test_edge_values_stored_exactly(database, tmp_path, capsys, method,
+                                    fields, stored):
+    """Values at the limits or with quotes, backslashes, NULL load as is."""
+    path = write(tmp_path / "edge.csv", HEADER + "\n" + quoted(fields))
+    counts, _, _ = load(database, path, capsys)
+    assert counts[:3] == (1, 0, 0)
+    assert [row[1:] for row in table(database)] == [stored]
+
+
+def test_user_id_checked_and_repeats_rejected(database, tmp_path, capsys):
+    """A user_id must be a UUID; a repeated id is rejected, the first wins.
+
+    Ids are compared without regard to case, and stored in lower case.
+    """
+    first = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    other = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    text = "\n".join([
+        '"user_id","name","email","age"',
+        f'"{first}","First","first@example.com","20"',
+        '"not-a-uuid","Bad Id","bad@example.com","20"',
+        '"","No Id","noid@example.com","20"',
+        f'"{first}0","Long Id","long@example.com","20"',
+        f'"{first.upper()}","Second","second@example.com","21"',
+        f'"{other.upper()}","Upper","upper@example.com","22"',
+    ]) + "\n"
+    path = write(tmp_path / "ids.csv", text)
+    counts, _, _ = load(database, path, capsys)
+    assert counts[:3] == (2, 0, 4)
+    assert table(database) == [
+        (first, "First", "first@example.com", "20.00"),
+        (other, "Upper", "upper@example.com", "22.00")]
+    reasons = {row["line"]: row["reason"] for row in rejects(path)}
+    assert sorted(reasons) == ["3", "4", "5", "6"]
+    assert all("UUID" in reasons[line] for line in "345")
+    assert reasons["6"] == "repeats the user_id of line 2"
+
+
+def test_repeated_email_without_ids_is_a_repeat(database, tmp_path, capsys):
+    """Without user_id, the same email (any case) twice is a repeat."""
+    text, _ = dirty_text(['"One","same@example.com","1"',
+                          '"Two","SAME@example.com","2"',
+                          '"Three","Same@Example.COM","3"'])
+    path = write(tmp_path / "same.csv", text)
+    counts, _, _ = load(database, path, capsys)
+    assert counts[:3] == (1, 0, 2)
+    assert [row[1] for row in table(database)] == ["One"]
+    assert [row["reason"] for row in rejects(path)] == [
+        "repeats the user_id of line 3"] * 2
+
+
+NEEDS = "needs the columns name, email and age"
+FILE_PROBLEMS = [
+    ("missing", None, "no such file: name a CSV file"),
+    ("empty", "", "the file is empty: it needs a header"),
+    ("blank", "\ufeff\n\r\n\n", "the file is empty: it needs a header"),
+    ("no header", '"Ada","ada@example.com","36"\n', NEEDS),
+    ("no age", '"name","email"\n"Ada","ada@example.com"\n', NEEDS),
+    ("twice", '"name","email","age","Name"\n"A","a@b.co","1","B"\n',
+     NEEDS),
+]
+
+
+@pytest.mark.parametrize("kind, text, says", FILE_PROBLEMS,
+                         ids=[problem[0] for problem in FILE_PROBLEMS])
+def test_file_problem_fails_fast(server, database, tmp_path, capsys, kind,
+                                 text, says):
+    """A file that cannot be loaded raises SetupError before any SQL.
+
+    The message names the file and what to do; the table is as before,
+    no rejects file is left and no connection is made.
+    """
+    add_present(database)
+    path = str(tmp_path / "users.csv")
+    if text is not None:
+        write(tmp_path / "users.csv", text)
+    before = int(server.admin("SHOW GLOBAL STATUS LIKE 'Connections'")
+                 .split()[1])
+    with pytest.raises(seed.SetupError) as raised:
+        seed.insert_data(database, path)
+    after = int(server.admin("SHOW GLOBAL STATUS LIKE 'Connections'")
+                .split()[1])
+    message = str(raised.value)
+    assert message.startswith(path + ":") and says in message
+    assert after - before == 1  # the second admin query, and nothing else
+    assert table(database) == [PRESENT]
+    assert not os.path.exists(path + ".rejects.csv")
+    assert capsys.readouterr().out == ""
+
+
+def test_file_problem_from_seed_script(database, tmp_path):
+    """./seed.py on a missing file exits 1 with one line and no traceback."""
+    path = str(tmp_path / "nowhere.csv")
+    done = run_script("seed.py", path)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and path in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+ROWS = [("Ada", "ada@example.com", "36"), ("Bo", "bo@example.com", "4.5")]
+STORED = [("Ada", "ada@example.com", "36.00"),
+          ("Bo", "bo@example.com", "4.50")]
+LAYOUTS = [
+    ("other order", "age,email,name", lambda n, e, a: f"{a},{e},{n}", "\n",
+     ""),
+    ("extra columns", "Phone,name,email,age,notes",
+     lambda n, e, a: f"555,{n},{e},{a},hi", "\n", "'phone', 'notes'"),
+    ("trailing commas", "name,email,age,,",
+     lambda n, e, a: f"{n},{e},{a},,", "\n", "ignoring"),
+    ("byte-order mark", "\ufeffname,email,age",
+     lambda n, e, a: f"{n},{e},{a}", "\n", ""),
+    ("CRLF", "name,email,age", lambda n, e, a: f"{n},{e},{a}", "\r\n", ""),
+    ("mark, CRLF, spaces", "\ufeff Name , EMAIL,Age ",
+     lambda n, e, a: f'"{n}","{e}","{a}"', "\r\n", ""),
+]
+
+
+@pytest.mark.parametrize("kind, header, record, end, note", LAYOUTS,
+                         ids=[layout[0] for layout in LAYOUTS])
+def test_file_layouts_accepted(database, tmp_path, capsys, kind, header,
+                               record, end, note):
+    """Other column orders, extra columns, a BOM and CRLF all load.
+
+    Ignored columns are named in a note on stderr; else stderr is quiet.
+    """
+    text = end.join([header] + [record(*row) for row in ROWS]) + end
+    path = write(tmp_path / "layout.csv", text)
+    counts, _, err = load(database, path, capsys)
+    assert counts[:3] == (2, 0, 0)
+    assert [row[1:] for row in table(database)] == STORED
+    if note:
+        assert err.startswith("note: ") and note in err
+        assert err.count("\n") == 1
+    else:
+        assert err == ""
+
+
+def test_non_utf8_bytes_name_the_line(database, tmp_path, capsys):
+    """A file with a byte that is not UTF-8 fails, naming the line.
+
+    Nothing is loaded, and no rejects file is left from the failed load.
+    """
+    add_present(database)
+    path = tmp_path / "latin1.csv"
+    good = [f'"User {n}","user{n}@example.com","{n % 90}"'
+            for n in range(30_000)]
+    lines = [HEADER, '"Bad","bad","1"'] + good + ['"José","jose@x.es","3"']
+    path.write_bytes("\n".join(lines).encode("latin-1") + b"\n")
+    with pytest.raises(seed.SetupError) as raised:
+        seed.insert_data(database, str(path))
+    message = str(raised.value)
+    assert message.startswith(str(path) + ":")
+    assert f"line {len(lines)}" in message and "UTF-8" in message
+    assert table(database) == [PRESENT]
+    assert not os.path.exists(str(path) + ".rejects.csv")
+
+
+def test_oversized_field_fails_naming_the_line(database, tmp_path):
+    """A field too large to be a record fails the load, naming the line.
+
+    The message says what to do; nothing is loaded, though the rows
+    before it were on their way to the server already.
+    """
+    add_present(database)
+    path = tmp_path / "huge.csv"
+    good = [f'"User {n}","user{n}@example.com","{n % 90}"'
+            for n in range(30_000)]
+    lines = [HEADER] + good + ['"' + "N" * 200_000 + '","n@x.io","1"']
+    path.write_text("\n".join(lines + good[:1]) + "\n")
+    with pytest.raises(seed.SetupError) as raised:
+        seed.insert_data(database, str(path))
+    message = str(raised.value)
+    assert message.startswith(f"{path}: line {len(lines)}: ")
+    assert "load the file again" in message
+    assert table(database) == [PRESENT]
+
+
+def test_reseeding_changes_nothing(database, tmp_path):
+    """./seed.py twice on the same file: the second run changes nothing."""
+    path = str(tmp_path / "user_data.csv")
+    shutil.copy(os.path.join(ROOT, "user_data.csv"), path)
+    first = run_script("seed.py", path)
+    assert first.returncode == 0, first.stderr
+    assert "1000 loaded, 0 already present, 0 rejected" in first.stdout
+    before = table(database)
+    second = run_script("seed.py", path)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines()[-1] == (
+        f"{path}: 0 loaded, 1000 already present, 0 rejected; "
+        "nothing changed")
+    assert table(database) == before and len(before) == 1000
+    assert not os.path.exists(path + ".rejects.csv")
+
+
+def test_reseeding_dirty_file_changes_nothing(database, tmp_path, capsys):
+    """A dirty file loaded twice: the same rejects, nothing changed."""
+    text, _ = dirty_text([record for record, _ in DIRTY])
+    path = write(tmp_path / "dirty.csv", text)
+    first, _, _ = load(database, path, capsys)
+    rows, bad = table(database), rejects(path)
+    second, summary, _ = load(database, path, capsys)
+    assert second[:3] == (0, first.loaded + first.present, first.rejected)
+    assert summary.endswith("; nothing changed")
+    assert table(database) == rows
+    assert rejects(path) == bad
+
+
+KILLABLE = f"""SELECT p.ID FROM information_schema.PROCESSLIST p
+    JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+    WHERE p.USER = 'alx' AND p.DB = '{{}}' AND p.INFO LIKE 'LOAD DATA%'
+    AND t.trx_rows_modified >= 25000"""
+
+
+def kill_when_loading(server, database_name, killed):
+    """KILL the loader's connection once it has inserted rows; say which."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = server.admin(KILLABLE.format(database_name)).split()
+        if found:
+            server.admin(f"KILL {int(found[0]):d}")
+            killed.append(int(found[0]))
+            return
+        time.sleep(0.01)
+
+
+def test_killed_load_leaves_table_as_before(server, database, tmp_path):
+    """A load killed midway raises and leaves the table exactly as before.
+
+    The loader's connection is found by its query and killed from
+    another session once it has inserted rows in its transaction.
+    """
+    shutil.copy(os.path.join(ROOT, "user_data.csv"), tmp_path / "small.csv")
+    seed.insert_data(database, str(tmp_path / "small.csv"))
+    before = table(database)
+    big = make_csv(tmp_path / "big.csv", 200_000, seed_value=7)
+    killed = []
+    name = os.environ["MYSQL_DATABASE"]
+    killer = threading.Thread(target=kill_when_loading,
+                              args=(server, name, killed))
+    killer.start()
+    try:
+        with pytest.raises(mysql.connector.Error):
+            seed.insert_data(database, big)
+    finally:
+        killer.join()
+    assert killed, "the load ended before it could be killed"
+    assert table(database) == before and len(before) == 1000
+    assert not os.path.exists(big + ".rejects.csv")
+
+
+def test_local_infile_only_from_the_private_folder(database, tmp_path):
+    """A connection for a private folder refuses LOCAL files elsewhere.
+
+    A file in the folder loads (so the refusals are not for any other
+    reason); /etc/passwd, a path climbing out and a link out are refused.
+    """
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "rows.tsv").write_text(
+        "0f8fad5b-d9cb-469f-a165-70867728950e\tAda\tada@example.com\t36\n")
+    (private / "link.tsv").symlink_to("/etc/passwd")
+    sql = ("LOAD DATA LOCAL INFILE %s INTO TABLE user_data FIELDS "
+           "TERMINATED BY '\\t' (user_id, name, email, age)")
+    connection = seed.connect(allow_local_infile_in_path=str(private))
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, (str(private / "rows.tsv"),))
+        assert cursor.rowcount == 1
+        for path in ["/etc/passwd", f"{private}/../../../../etc/passwd",
+                     str(private / "link.tsv")]:
+            with pytest.raises(mysql.connector.Error):
+                cursor.execute(sql, (path,))
+    finally:
+        seed.close_quietly(connection)
+    assert len(table(database)) == 1
+
+
+def test_loader_folder_is_private_and_removed(database, tmp_path, capsys,
+                                              monkeypatch):
+    """The loader's folder is mode 0700, holds only its rows, then goes.
+
+    It is removed after a load that works and after one that fails.
+    """
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
+    seen = []
+    connect = seed.connect
+
+    def watching(*args, **options):
+        """Note the folder the loader's connection may read, then connect."""
+        folder = options.get("allow_local_infile_in_path")
+        if folder:
+            mode = stat.S_IMODE(os.stat(folder).st_mode)
+            seen.append((folder, mode, os.listdir(folder)))
+        return connect(*args, **options)
+
+    monkeypatch.setattr(seed, "connect", watching)
+    path = make_csv(tmp_path / "users.csv", 60_000)
+    counts, _, _ = load(database, path, capsys)
+    assert counts.loaded == 60_000
+    ((folder, mode, names),) = seen
+    assert os.path.dirname(folder) == str(temp) and mode == 0o700
+    assert all(re.fullmatch(r"rows-\d+\.tsv", name) for name in names)
+    assert os.listdir(temp) == []
+    monkeypatch.setenv("MYSQL_PASSWORD", "not-the-password")
+    with pytest.raises(seed.SetupError):
+        seed.insert_data(database, path)
+    assert len(seen) == 2 and os.listdir(temp) == []
