@@ -26,7 +26,7 @@ def keyset_page(page_size, after=""):
         cursor.close()
     finally:
         connection.close()
-    return seed.as_users(rows) if rows else []
+    return seed.as_users(rows)
 
 
 def keyset_paginate(page_size):
