@@ -37,6 +37,7 @@ import time
 import uuid
 from collections import deque
 from itertools import islice
+from operator import itemgetter
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
@@ -783,9 +784,11 @@ def chart(path, stream_table, pages_table, seeding):
                     linestyle="--" if case == "fetchall" else "-")
     flat = [find[label, case]["rss"] for label, _ in SIZES
             for case in ("stream", "batches", "ages")]
-    memory.annotate(f"the generators: {min(flat):.0f}-{max(flat):.0f} MB "
-                    "at every size", (sizes[1], max(flat)),
-                    textcoords="offset points", xytext=(0, -16),
+    spread = f"{min(flat):.0f}" + (f"-{max(flat):.0f}" if round(min(
+        flat)) != round(max(flat)) else "")
+    memory.annotate(f"the generators: {spread} MB at every size",
+                    (sizes[1], max(flat)),
+                    textcoords="offset points", xytext=(0, 8),
                     ha="center", fontsize=8)
     big = find[BIG, "fetchall"]["rss"]
     memory.annotate(f"{big:.0f} MB", (sizes[-1], big),
@@ -830,22 +833,29 @@ def chart(path, stream_table, pages_table, seeding):
     speeds.set_title("Throughput vs anchor (--quick client, LOAD DATA)")
     speeds.legend(fontsize=8)
     speeds.grid(True, axis="y", alpha=0.3)
-    styles = {"10k": ":", "100k": "--", "1m": "-"}
+    markers = {"10k": "s", "100k": "^", "1m": "o"}
     for label, rows in SIZES:
         mine = [row for row in pages_table if row["label"] == label]
-        percents = [row["percent"] for row in mine]
+        skipped = [row["offset"] for row in mine]
         for kind, color in (("offset", "tab:red"), ("keyset", "tab:green")):
-            pages.plot(percents, [row[kind + "_ms"] for row in mine],
-                       marker="o", color=color, linestyle=styles[label],
+            pages.plot(skipped, [row[kind + "_ms"] for row in mine],
+                       marker=markers[label], color=color,
                        label=f"{'OFFSET' if kind == 'offset' else 'keyset'}"
                        f", {human(rows)} rows")
-    pages.set_yscale("log")
-    pages.set_xticks(list(DEPTHS), [f"{percent}%" for percent in DEPTHS])
-    pages.set_xlabel("page depth (100%: the last page)")
-    pages.set_ylabel(f"time for one page of {PAGE} (ms, log)")
-    pages.set_title("Page time vs depth: OFFSET vs keyset")
-    pages.legend(fontsize=8, ncol=2)
-    pages.grid(True, which="both", alpha=0.3)
+    deepest = max(pages_table, key=itemgetter("offset"))
+    per = (deepest["offset_ms"] - deepest["keyset_ms"]) / deepest["offset"]
+    pages.annotate(f"OFFSET: +{per * 1000:.2f} ms per 1,000 rows skipped,\n"
+                   "whichever the table: the server reads them all",
+                   (deepest["offset"], deepest["offset_ms"]),
+                   textcoords="offset points", xytext=(-10, -70),
+                   ha="right", fontsize=8)
+    pages.set_xlabel("rows skipped to reach the page (OFFSET)")
+    pages.set_ylabel(f"time for one page of {PAGE} (ms)")
+    pages.set_title("Page time vs depth: OFFSET grows, keyset stays flat")
+    ticks = range(0, max(sizes) + 1, max(sizes) // 4)
+    pages.set_xticks(ticks, [f"{tick:,}" for tick in ticks])
+    pages.legend(fontsize=8, ncol=2, loc="upper left")
+    pages.grid(True, alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
