@@ -44,13 +44,14 @@ LOAD = ("LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE {table} CHARACTER SET "
         "utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '' "
         "LINES TERMINATED BY '\\n' ({columns})")
 STAGING = """CREATE TEMPORARY TABLE load_staging (
-    line BIGINT PRIMARY KEY, user_id CHAR(36) NOT NULL,
+    line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
     name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
     age DECIMAL(5,2) NOT NULL) DEFAULT CHARSET=utf8mb4"""
-REPEATS = """SELECT line, user_id, name, email, age, first FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY line) AS nth,
-           MIN(line) OVER (PARTITION BY user_id) AS first
-    FROM load_staging) AS numbered WHERE nth > 1 ORDER BY line"""
+REPEATS = """SELECT s.line, s.user_id, s.name, s.email, s.age, d.first
+    FROM (SELECT user_id, MIN(line) AS first FROM load_staging
+          GROUP BY user_id HAVING COUNT(*) > 1) AS d
+    JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
+    ORDER BY s.line"""
 BATCH = 1000  # rows in one multi-row INSERT
 CHUNK = 50000  # rows in one LOAD DATA file
 MAILTO = NAMESPACE_URL.bytes + b"mailto:"
@@ -279,9 +280,12 @@ def put(cursor, table, clean, local):
 def send(chunks, folder, rejects):
     """Load the chunks of clean rows in one transaction: all, or none.
 
-    Return ``(total, inserted, repeats, method)``. When some rows are not
-    inserted (their id is present, or repeated in the file), the load is
-    redone through a staging table that tells the two apart.
+    Return ``(total, inserted, repeats, method)``. ``IGNORE`` keeps the
+    row already in the table, or the first of the file's rows with an
+    id, so the table is right after the first pass. When some rows were
+    not inserted (their id is present, or repeated in the file), the
+    rows go to a staging table as well, to find the repeats and their
+    lines for the rejects file; the rest were already present.
     """
     connection = seed.connect(allow_local_infile_in_path=folder)
     try:
@@ -295,8 +299,6 @@ def send(chunks, folder, rejects):
             total += rows
             inserted += put(cursor, "user_data", path, local)
         if inserted < total:
-            connection.rollback()
-            connection.start_transaction()
             cursor.execute(STAGING)
             for path in written:
                 put(cursor, "load_staging", path, local)
@@ -305,10 +307,6 @@ def send(chunks, folder, rejects):
                 rejects.add(line, as_csv([user_id, name, email, str(age)]),
                             f"repeats the user_id of line {first}")
                 repeats += 1
-            cursor.execute("INSERT IGNORE INTO user_data (user_id, name, "
-                           "email, age) SELECT user_id, name, email, age "
-                           "FROM load_staging ORDER BY line")
-            inserted = cursor.rowcount
         connection.commit()
         cursor.close()
     finally:

@@ -14,6 +14,7 @@ import threading
 import time
 from uuid import NAMESPACE_URL, uuid5
 
+import loader
 import mysql.connector
 import pytest
 
@@ -299,6 +300,34 @@ def test_repeated_email_without_ids_is_a_repeat(database, tmp_path, capsys):
         "repeats the user_id of line 3"] * 2
 
 
+def test_first_repeat_wins_across_chunks(database, tmp_path, capsys,
+                                         monkeypatch, method):
+    """The file's first record of an id wins, whichever chunk holds it.
+
+    Chunks of two rows, each sorted by id: repeats fall in the same chunk
+    and in later ones, and one id is also in the table already.
+    """
+    monkeypatch.setattr(loader, "CHUNK", 2)
+    add_present(database)
+    text, _ = dirty_text(['"A1","a@example.com","1"',
+                          '"A2","a@example.com","2"',
+                          '"B1","b@example.com","3"',
+                          '"P1","present@example.com","4"',
+                          '"B2","B@example.com","5"',
+                          '"A3","a@example.com","6"',
+                          '"P2","present@example.com","7"'])
+    path = write(tmp_path / "repeats.csv", text)
+    counts, _, _ = load(database, path, capsys)
+    assert counts[:3] == (2, 1, 4)
+    assert sorted(row[1] for row in table(database)) == [
+        "A1", "B1", PRESENT[1]]
+    assert {row["line"]: row["reason"] for row in rejects(path)} == {
+        "4": "repeats the user_id of line 3",
+        "7": "repeats the user_id of line 5",
+        "8": "repeats the user_id of line 3",
+        "9": "repeats the user_id of line 6"}
+
+
 NEEDS = "needs the columns name, email and age"
 FILE_PROBLEMS = [
     ("missing", None, "no such file: name a CSV file"),
@@ -458,7 +487,7 @@ def test_reseeding_dirty_file_changes_nothing(database, tmp_path, capsys):
 KILLABLE = f"""SELECT p.ID FROM information_schema.PROCESSLIST p
     JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
     WHERE p.USER = 'alx' AND p.DB = '{{}}' AND p.INFO LIKE 'LOAD DATA%'
-    AND t.trx_rows_modified >= 25000"""
+    AND t.trx_rows_modified >= 1000"""
 
 
 def kill_when_loading(server, database_name, killed):
