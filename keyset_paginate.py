@@ -20,10 +20,9 @@ def keyset_page(page_size, after=""):
     seed.check_int(page_size, "page_size")
     connection = seed.connect()
     try:
-        cursor = connection.cursor(raw=True)
-        cursor.execute(SQL.format(page_size), (after,))
-        rows = cursor.fetchall()
-        cursor.close()
+        with connection.cursor(raw=True) as cursor:
+            cursor.execute(SQL.format(page_size), (after,))
+            rows = cursor.fetchall()
     finally:
         connection.close()
     return seed.as_users(rows)

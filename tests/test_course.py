@@ -29,6 +29,7 @@ streaming = importlib.import_module("0-stream_users")
 batching = importlib.import_module("1-batch_processing")
 paging = importlib.import_module("2-lazy_paginate")
 averaging = importlib.import_module("4-stream_ages")
+keyset = importlib.import_module("keyset_paginate")
 
 CSV_PATH = os.path.join(ROOT, "user_data.csv")
 ROWS = 1000
@@ -356,6 +357,17 @@ def test_pages_match_stream_with_no_extra_query(prodev, server, size):
     assert len(pages) == math.ceil(ROWS / size)
     assert queries == ROWS // size + 1
     assert list(chain.from_iterable(pages)) == stream
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_keyset_pages_are_the_offset_pages(prodev, server, size):
+    """keyset_paginate yields lazy_paginate's pages, one query each."""
+    offset_pages = list(paging.lazy_paginate(size))
+    before = com_select(server)
+    pages = keyset.keyset_paginate(size)
+    assert com_select(server) == before
+    assert list(pages) == offset_pages
+    assert com_select(server) - before == ROWS // size + 1
 
 
 def test_lazy_paginate_fetches_only_when_asked(prodev, server):
