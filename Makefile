@@ -49,6 +49,7 @@ bench: db-start
 	  -r requirements-bench.txt
 	@$(PY) bench/run.py
 
+# Removes the local server's .env, never one of yours.
 clean:
-	@$(PYTHON) scripts/localdb.py stop
-	rm -rf $(VENV) .localdb .env __pycache__ .pytest_cache
+	@$(PYTHON) scripts/localdb.py clean
+	rm -rf $(VENV) __pycache__ .pytest_cache bench/data

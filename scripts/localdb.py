@@ -4,6 +4,7 @@
     scripts/localdb.py start    # install if root, init, start, write .env
     scripts/localdb.py stop
     scripts/localdb.py status
+    scripts/localdb.py clean    # stop; remove .localdb/ and its .env
 
 ``start`` does nothing to a ``.env`` of the user's own (one without the
 marker line below): that names the user's server, and it is used as is.
@@ -12,7 +13,8 @@ listens on 127.0.0.1 on a free port from 3307 up, and the project's user
 gets a generated password and rights on the project's databases alone
 (``ALX_prodev`` and any ``ALX_prodev_*``); ``.env`` is written for it.
 Starting a running server is a no-op. The tests and the benchmark use
-``start()`` to run throwaway servers of their own.
+``start()`` to run throwaway servers of their own. ``clean`` never
+removes a ``.env`` of the user's own.
 """
 import os
 import pwd
@@ -226,10 +228,16 @@ def main():
     elif command == "stop":
         stop(DATA)
         print("project-local server stopped")
+    elif command == "clean":
+        stop(DATA)
+        shutil.rmtree(DATA, ignore_errors=True)
+        if os.path.exists(ENV) and not users_env():
+            os.remove(ENV)
+        print("project-local server removed, with its data and .env")
     elif command == "status":
         print("running" if running(DATA) else "not running")
     else:
-        sys.exit(f"usage: {sys.argv[0]} start|stop|status")
+        sys.exit(f"usage: {sys.argv[0]} start|stop|status|clean")
 
 
 if __name__ == "__main__":
