@@ -92,6 +92,11 @@ def records(path):
                               "UTF-8 text: save the file as UTF-8 and load "
                               "it again") from None
     except csv.Error as err:
+        if "NUL" in str(err):  # Python 3.10's csv cannot read a NUL byte
+            raise seed.SetupError(f"{path}: line {line} holds a NUL byte, "
+                                  "which Python 3.10 cannot read as CSV: "
+                                  "remove it, or load with Python 3.11+, "
+                                  "which rejects that record") from None
         raise seed.SetupError(f"{path}: line {line}: {err}: is a quote "
                               "left open? fix that record and load the "
                               "file again") from None
