@@ -164,13 +164,14 @@ class Rejects:
     def __init__(self, path):
         """Remove the rejects of an earlier load of ``path``."""
         self.path, self.count, self.file = path + ".rejects.csv", 0, None
-        if os.path.exists(self.path):
-            os.remove(self.path)
+        if os.path.lexists(self.path):
+            self._guard(os.remove, self.path)
 
     def add(self, line, record, reason):
         """Write one rejected record: its line, the record, the reason."""
         if self.file is None:
-            self.file = open(self.path, "w", encoding="utf-8", newline="")
+            self.file = self._guard(open, self.path, "w", encoding="utf-8",
+                                    newline="")
             self.writer = csv.writer(self.file)
             self.writer.writerow(["line", "record", "reason"])
         self.writer.writerow([line, record, reason])
@@ -182,6 +183,16 @@ class Rejects:
             self.file.close()
             if not keep:
                 os.remove(self.path)
+
+    def _guard(self, action, *args, **options):
+        """Run a file ``action``; say what to do if the system refuses."""
+        try:
+            return action(*args, **options)
+        except OSError as err:
+            raise seed.SetupError(
+                f"{self.path}: cannot write the rejects file here "
+                f"({err.strerror}): load a copy of the CSV from a folder "
+                "you can write to") from None
 
 
 def as_csv(fields):
@@ -329,8 +340,8 @@ def load(connection, path):
     while the server loads the rows checked before.
     """
     rows, width, where = read_header(path)
-    folder = tempfile.mkdtemp(prefix="user-data-load-")
     rejects = Rejects(path)
+    folder = tempfile.mkdtemp(prefix="user-data-load-")
     chunks = ahead(write_chunks(clean_rows(rows, width, where, rejects),
                                 folder))
     done = False

@@ -160,6 +160,23 @@ def test_dirty_file_every_record_accounted_for(database, tmp_path, capsys,
     assert emails["present@example.com"] == PRESENT
 
 
+def test_unwritable_rejects_file_fails_clearly(database, tmp_path):
+    """A rejects file that cannot be written stops the load, saying so.
+
+    A folder stands where the file should go. Nothing is loaded.
+    """
+    text, _ = dirty_text(['"Bo","bo@example.com","40"',
+                          '"","a@example.com","30"'])
+    path = write(tmp_path / "bad.csv", text)
+    os.mkdir(path + ".rejects.csv")
+    with pytest.raises(seed.SetupError,
+                       match=r"bad.csv.rejects.csv: cannot write the "
+                       r"rejects file here \(.+\): load a copy"):
+        seed.insert_data(database, path)
+    assert table(database) == []
+    assert os.listdir(path + ".rejects.csv") == []
+
+
 def test_rejects_file_rewritten_then_removed(database, tmp_path, capsys):
     """Each load rewrites the rejects file; a clean load removes it."""
     path = tmp_path / "users.csv"
