@@ -802,9 +802,9 @@ def chart(path, stream_table, pages_table, seeding):
              "batches": "stream_users_in_batches(1000)",
              "ages": "average_age(stream_user_ages())",
              "fetchall": "naive fetchall() (dicts)"}
-    ticks = ["stream\n_users()", "stream_users_in\n_batches(1000)",
-             "average_age", "naive\nfetchall()", "insert_data\nvs LOAD DATA",
-             "insert_data, no\nLOCAL INFILE", "row-by-row\nvs LOAD DATA"]
+    ticks = ["stream\n_users()", "stream_users\n_in_batches\n(1000)",
+             "average\n_age()", "naive\nfetchall()", "insert\n_data()",
+             "insert_data(),\nno LOCAL\nINFILE", "row-by-row\nINSERT"]
     for case, name in names.items():
         values = [find[label, case]["rss"] for label, _ in SIZES]
         memory.plot(sizes, values, marker="o", label=name,
