@@ -127,7 +127,7 @@ def connect(database=True, **options):
     tls = {"ssl_ca": conf["ssl_ca"], "ssl_verify_cert": conf["ssl_verify"],
            "ssl_verify_identity": conf["ssl_verify"]}
     try:
-        return mysql.connector.connect(
+        connection = mysql.connector.connect(
             host=conf["host"], port=conf["port"], user=conf["user"],
             password=conf["password"],
             database=conf["database"] if database else None,
@@ -139,6 +139,27 @@ def connect(database=True, **options):
             **options)
     except mysql.connector.Error as err:
         raise SetupError(_advice(err, where)) from None
+    if conf["ssl_ca"] and not conf["ssl_verify"]:
+        _require_tls(connection, where)
+    return connection
+
+
+def _require_tls(connection, where):
+    """Refuse an unencrypted connection when MYSQL_SSL_CA asks for TLS.
+
+    Without verification the driver quietly goes on in plain text with
+    a server that offers no TLS; with it, the driver refuses by itself.
+    """
+    cursor = connection.cursor()
+    cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+    (_, cipher), = cursor.fetchall()
+    cursor.close()
+    if not cipher:
+        close_quietly(connection)
+        raise SetupError(f"cannot use MySQL at {where}: MYSQL_SSL_CA asks "
+                         "for TLS, but the server offers none; check that "
+                         "the server has TLS on, or remove MYSQL_SSL_CA "
+                         "from .env")
 
 
 def _connection_or_none(database):

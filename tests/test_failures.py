@@ -427,6 +427,35 @@ def test_tls_with_the_right_ca_verifies(on_spare, certs, monkeypatch):
         seed.close_quietly(connection)
 
 
+def test_tls_without_verification_still_encrypts(on_spare, certs,
+                                                 monkeypatch):
+    """MYSQL_SSL_CA alone still asks for TLS, and gets it."""
+    monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
+    connection = seed.connect()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_version'")
+        assert cursor.fetchone()[1].startswith("TLS")
+    finally:
+        seed.close_quietly(connection)
+
+
+def test_tls_asked_of_a_server_without_it_fails(server, database, certs,
+                                                monkeypatch):
+    """MYSQL_SSL_CA, a server without TLS: one line, no plain-text session.
+
+    The session's server has no TLS; the driver alone would go on
+    unencrypted. The script exits 1 with one line naming the problem.
+    """
+    assert server.admin("SELECT @@have_ssl").strip() != "YES"
+    monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
+    with pytest.raises(seed.SetupError, match="the server offers none"):
+        seed.connect(database=False)
+    done = run_script("4-stream_ages.py")
+    assert_one_line(done, dict(os.environ), server.env["MYSQL_PASSWORD"])
+    assert "MYSQL_SSL_CA asks for TLS" in done.stderr
+
+
 @pytest.mark.parametrize("ca", ["other.pem", "missing.pem"])
 def test_tls_with_a_wrong_ca_fails_clearly(on_spare, certs, monkeypatch,
                                            ca):
