@@ -1,6 +1,16 @@
 #!/usr/bin/env python3
-"""Task 0: stream the rows of user_data one by one with a generator."""
+"""Task 0: stream the rows of user_data one by one with a generator.
+
+The course's own 1-main.py calls the module itself::
+
+    stream_users = __import__('0-stream_users')
+    for user in islice(stream_users(), 6): ...
+
+so calling the module returns the same generator as ``stream_users()``.
+"""
+import sys
 from itertools import chain
+from types import ModuleType
 
 seed = __import__("seed")
 
@@ -14,3 +24,14 @@ def stream_users():
     {'user_id': '00af05c9-...', 'name': 'Brad Dach', 'email': ..., 'age': 73}
     """
     yield from chain.from_iterable(map(seed.as_users, seed.stream_rows(SQL)))
+
+
+class CallableModule(ModuleType):
+    """This module, callable: ``module()`` is ``module.stream_users()``."""
+
+    def __call__(self):
+        """Return a new ``stream_users()`` generator."""
+        return stream_users()
+
+
+sys.modules[__name__].__class__ = CallableModule

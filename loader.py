@@ -245,7 +245,8 @@ def write_chunks(rows, folder):
         path = os.path.join(folder, "rows-%d.tsv" % number)
         with open(path, "w", encoding="utf-8", newline="") as out:
             out.writelines(map("%d\t%s\t%s\t%s\t%s\n".__mod__, chunk))
-        yield path, len(chunk)
+        size, chunk = len(chunk), None  # freed before the next is read
+        yield path, size
 
 
 def ahead(iterator):
@@ -332,12 +333,13 @@ def send(chunks, folder, rejects):
 
 
 def load(connection, path):
-    """Load the CSV at ``path`` into user_data; print and return the counts.
+    """Load the CSV at ``path`` into user_data; report and return the counts.
 
     ``connection`` is the course's argument; the load runs on a
     connection of its own, one that may read a single private folder
     holding nothing but the clean rows. The CSV is checked in a thread
-    while the server loads the rows checked before.
+    while the server loads the rows checked before. The one-line report
+    goes to stderr, with the loader's notes: stdout stays the course's.
     """
     rows, width, where = read_header(path)
     rejects = Rejects(path)
@@ -357,5 +359,6 @@ def load(connection, path):
     print(f"{path}: {counts.loaded} loaded, {counts.present} already "
           f"present, {counts.rejected} rejected"
           + (f" (see {rejects.path})" if counts.rejected else "")
-          + ("; nothing changed" if not counts.loaded else ""))
+          + ("; nothing changed" if not counts.loaded else ""),
+          file=sys.stderr)
     return counts
