@@ -1,13 +1,21 @@
-"""A real, throwaway MariaDB server for the test session.
+"""Real, throwaway MariaDB servers for the tests, and the tools to probe them.
 
-The session starts one with its own data folder on a free loopback port,
-creates the project's user on it (rights on ALX_prodev* only), points the
-MYSQL_* variables at it, and stops it at the end. Nothing is mocked.
+The session starts one server with its own data folder on a free
+loopback port, creates the project's user on it (rights on ALX_prodev*
+only), points the MYSQL_* variables at it, and stops it at the end.
+Tests that pause, kill or restart a server use ``spare``, a second one
+with TLS. Nothing is mocked.
+
+A test never races the server: it waits on a condition with a generous
+deadline (``wait_for``), and makes a fault happen at a known point with a
+lock it holds (``gate``: a stream or a load blocks at a chosen row until
+the test lets it go, or kills it there).
 """
 import importlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +30,8 @@ import localdb  # noqa: E402
 
 seed = importlib.import_module("seed")
 PYTHON = sys.executable
+DEADLINE = 120  # seconds: generous, for a shared and busy 2-core machine
+GATE = "alx_test_gate"  # the named lock that gated rows wait on
 
 
 def free_port():
@@ -31,33 +41,196 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class Server:
-    """The test server: its folder, port and settings, and admin access."""
+def wait_for(probe, what, seconds=DEADLINE):
+    """Call ``probe`` until it returns something true; return that.
 
-    def __init__(self, folder, port, env):
-        """Remember where the server is and how to reach it."""
-        self.folder, self.port, self.env = folder, port, env
+    Fail the test, saying ``what`` was awaited, after ``seconds``.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds} s in vain for {what}")
+        time.sleep(0.02)
+
+
+class Server:
+    """A throwaway server: its folder, port and settings, and root access."""
+
+    def __init__(self, folder, options=()):
+        """Start a server on ``folder`` and create the project's user."""
+        self.folder, self.options = folder, list(options)
+        self.port = localdb.start(folder, port=free_port(),
+                                  options=self.options)
+        password = secrets.token_urlsafe(12)
+        localdb.add_user(folder, password)
+        self.env = {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(self.port),
+                    "MYSQL_USER": localdb.USER, "MYSQL_PASSWORD": password,
+                    "MYSQL_DATABASE": "ALX_prodev",
+                    "MYSQL_CONNECT_TIMEOUT": "5", "MYSQL_READ_TIMEOUT": "60",
+                    "MYSQL_NET_WRITE_TIMEOUT": "3600"}
 
     def admin(self, sql):
         """Run ``sql`` as root on the server; return its tab-separated text."""
         return localdb.admin(self.folder, sql)
 
-    def threads_connected(self):
-        """Return the server's Threads_connected count."""
-        return int(self.admin("SHOW STATUS LIKE 'Threads_connected'")
-                   .split()[1])
+    def status(self, name):
+        """Return the server's global status counter ``name``."""
+        return int(self.admin(f"SHOW GLOBAL STATUS LIKE '{name}'").split()[1])
 
-    def settle(self, expected, seconds=2.0):
-        """Poll Threads_connected until it is ``expected``; return the last.
+    def connections(self):
+        """Return how many connections the server has accepted so far.
 
-        The count lags behind a close, so wait for up to ``seconds``.
+        Every connection counts, even one opened and closed at once
+        (unlike Threads_connected); each ``admin`` call adds one.
         """
-        deadline = time.monotonic() + seconds
-        while True:
-            now = self.threads_connected()
-            if now <= expected or time.monotonic() > deadline:
-                return now
-            time.sleep(0.05)
+        return self.status("Connections")
+
+    def ids(self, where="USER = 'alx'"):
+        """Return the ids of the connections that match ``where``.
+
+        The connection that asks is never among them.
+        """
+        return set(map(int, self.admin(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE "
+            f"ID <> CONNECTION_ID() AND ({where})").split()))
+
+    def victim(self, where):
+        """Wait until exactly one connection matches ``where``; return it."""
+        found = wait_for(lambda: self.ids(where), f"a thread where {where}")
+        assert len(found) == 1, found
+        return found.pop()
+
+    def wait_gone(self, ids):
+        """Wait until none of the connections ``ids`` is on the server."""
+        ids = set(ids)
+        wait_for(lambda: not self.ids() & ids, f"connections {ids} to end")
+
+    def wait_settled(self, before):
+        """Wait until the project's connections are exactly ``before``.
+
+        A closed connection leaves the process list soon after its
+        close; one that leaks never does, and the wait fails.
+        """
+        wait_for(lambda: self.ids() <= set(before),
+                 f"only the connections {set(before)}")
+        return self.ids()
+
+    def pid(self):
+        """Return the process id of the running server."""
+        with open(os.path.join(self.folder, "pid")) as pid_file:
+            return int(pid_file.read())
+
+    def kill(self):
+        """End the server at once with SIGKILL, and reap it."""
+        pid = self.pid()
+        os.kill(pid, signal.SIGKILL)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            wait_for(lambda: not alive(pid), f"server {pid} to end")
+
+    def ensure_running(self):
+        """Resume a paused server; start a killed one again."""
+        try:
+            os.kill(self.pid(), signal.SIGCONT)
+        except (OSError, ValueError):
+            pass
+        if not localdb.running(self.folder):
+            localdb.start(self.folder, port=self.port, options=self.options)
+
+    def stop(self):
+        """Stop the server (resumed first, if paused) and remove its data."""
+        try:
+            os.kill(self.pid(), signal.SIGCONT)
+        except (OSError, ValueError):
+            pass
+        localdb.stop(self.folder)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def alive(pid):
+    """Return True while process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def gated_table(server, database, rows, at):
+    """Make ``database`` hold ``rows`` users; reading row ``at`` waits.
+
+    ``user_data`` there is a view of a base table, in primary-key order
+    row by row, whose row number ``at`` takes the named lock ``GATE``
+    before it is read. While the test holds that lock (``gate``), a
+    stream stops at that row, on the server, with the rows before it
+    sent: the test can then kill the connection or the server at a
+    known point, or let it go on by releasing the lock.
+    """
+    rows, at = seed.check_int(rows, "rows"), seed.check_int(at, "at")
+    server.admin(f"""
+        DROP DATABASE IF EXISTS `{database}`;
+        CREATE DATABASE `{database}` CHARACTER SET utf8mb4
+            COLLATE utf8mb4_unicode_ci;
+        USE `{database}`;
+        CREATE TABLE base (user_id CHAR(36) PRIMARY KEY,
+            name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
+            age DECIMAL(5,2) NOT NULL, seq INT NOT NULL)
+            DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+        INSERT INTO base SELECT
+            CONCAT(LPAD(seq, 8, '0'), '-0000-4000-8000-000000000000'),
+            CONCAT('User ', seq), CONCAT('user', seq, '@example.com'),
+            seq % 100 + 0.5, seq FROM seq_1_to_{rows:d};
+        CREATE FUNCTION gate(seq INT, age DECIMAL(5,2))
+            RETURNS DECIMAL(5,2) NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
+            RETURN IF(seq = {at:d}, GET_LOCK('{GATE}', 3600) * 0 + age, age);
+        CREATE SQL SECURITY INVOKER VIEW user_data AS
+            SELECT user_id, name, email, gate(seq, age) AS age FROM base;
+    """)
+
+
+class Gate:
+    """The named lock ``GATE``, held by the test on a connection of its own.
+
+    Whatever reaches the gated row waits in the state 'User lock' until
+    the lock is released (or the waiting connection is killed).
+    """
+
+    def __init__(self, server):
+        """Take the lock on ``server``."""
+        self.server = server
+        self.connection = seed.connect(database=False)
+        self._run(f"SELECT GET_LOCK('{GATE}', 60)", 1)
+
+    def waiting(self):
+        """Wait until one connection waits at the gate; return its id."""
+        return self.server.victim("STATE = 'User lock'")
+
+    def release(self):
+        """Let whatever waits at the gate go on."""
+        self._run(f"SELECT RELEASE_LOCK('{GATE}')", 1)
+
+    def close(self):
+        """Close the lock's connection, which releases the lock too."""
+        seed.close_quietly(self.connection)
+
+    def _run(self, sql, expected):
+        """Run ``sql``; check it returned ``expected``."""
+        cursor = self.connection.cursor()
+        cursor.execute(sql)
+        assert cursor.fetchall() == [(expected,)], sql
+        cursor.close()
+
+
+@pytest.fixture
+def gate(server):
+    """The gate lock held by this test on the session's server."""
+    held = Gate(server)
+    yield held
+    held.close()
 
 
 @pytest.fixture(scope="session")
@@ -65,28 +238,112 @@ def server():
     """Start the session's server; stop it and remove its data at the end."""
     folder = tempfile.mkdtemp(prefix="alx-test-db-")
     try:
-        port = localdb.start(folder, port=free_port())
-        password = secrets.token_urlsafe(12)
-        localdb.add_user(folder, password)
-        env = {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(port),
-               "MYSQL_USER": localdb.USER, "MYSQL_PASSWORD": password,
-               "MYSQL_DATABASE": "ALX_prodev", "MYSQL_CONNECT_TIMEOUT": "5",
-               "MYSQL_READ_TIMEOUT": "60", "MYSQL_NET_WRITE_TIMEOUT": "3600"}
-        os.environ.update(env)
-        yield Server(folder, port, env)
+        started = Server(folder)
+        os.environ.update(started.env)
+        for name in ("MYSQL_SSL_CA", "MYSQL_SSL_VERIFY"):
+            os.environ.pop(name, None)
+        yield started
     finally:
         localdb.stop(folder)
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_script(name, *args, env=None, cwd=ROOT, shell_tail=""):
+def openssl(*args):
+    """Run openssl with ``args``; fail the test if it fails."""
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """Two CAs, and certificates signed by the first for 127.0.0.1 (the
+    server's) and for another host name."""
+    folder = tmp_path_factory.mktemp("tls")
+    paths = {name: str(folder / name) for name in
+             ("ca.pem", "ca.key", "other.pem", "other.key", "server.pem",
+              "server.key", "elsewhere.pem", "elsewhere.key")}
+    for name in ("ca", "other"):
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", f"/CN={name} test CA", "-keyout",
+                paths[f"{name}.key"], "-out", paths[f"{name}.pem"])
+    for name, subject, alt in [("server", "127.0.0.1", "IP:127.0.0.1"),
+                               ("elsewhere", "db.example.com",
+                                "DNS:db.example.com")]:
+        csr, san = str(folder / f"{name}.csr"), str(folder / f"{name}.cnf")
+        with open(san, "w") as text:
+            text.write(f"subjectAltName={alt}\n")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj",
+                f"/CN={subject}", "-keyout", paths[f"{name}.key"], "-out",
+                csr)
+        openssl("x509", "-req", "-days", "2", "-in", csr, "-CA",
+                paths["ca.pem"], "-CAkey", paths["ca.key"],
+                "-CAcreateserial", "-extfile", san, "-out",
+                paths[f"{name}.pem"])
+    return paths
+
+
+@pytest.fixture(scope="session")
+def spare_server(certs):
+    """A second server with TLS, to pause, kill and restart.
+
+    Its certificate files are copies (``active.pem``, ``active.key``),
+    so that a test can put another certificate in their place.
+    """
+    folder = tempfile.mkdtemp(prefix="alx-spare-db-")
+    active = os.path.join(folder, "active")
+    os.makedirs(active)
+    for name in ("pem", "key"):
+        shutil.copy(certs["server." + name], os.path.join(active, name))
+    options = ["--ssl-ca=" + certs["ca.pem"],
+               "--ssl-cert=" + os.path.join(active, "pem"),
+               "--ssl-key=" + os.path.join(active, "key")]
+    spare = None
+    try:
+        spare = Server(folder, options)
+        yield spare
+    finally:
+        if spare:
+            spare.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def spare(spare_server, monkeypatch):
+    """Point the MYSQL_* settings at the running spare server."""
+    spare_server.ensure_running()
+    for name, value in spare_server.env.items():
+        monkeypatch.setenv(name, value)
+    yield spare_server
+    spare_server.ensure_running()
+
+
+def run_script(name, *args, env=None, cwd=ROOT):
     """Run a project script with the venv's Python; return the result."""
-    command = [PYTHON, os.path.join(ROOT, name), *args]
-    if shell_tail:
-        command = " ".join(map(repr, command)) + " " + shell_tail
-    return subprocess.run(command, cwd=cwd, env=env or dict(os.environ),
-                          capture_output=True, text=True, timeout=300,
-                          shell=bool(shell_tail))
+    return subprocess.run([PYTHON, os.path.join(ROOT, name), *args],
+                          cwd=cwd, env=env or dict(os.environ),
+                          capture_output=True, text=True, timeout=300)
+
+
+def run_piped(command, lines, cwd=ROOT, env=None):
+    """Run ``command`` into ``head -n lines``; return its code, out, err.
+
+    The code and stderr are the command's own, not ``head``'s.
+    """
+    process = subprocess.Popen(command, cwd=cwd, env=env or dict(os.environ),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head = subprocess.Popen(["head", "-n", str(lines)], stdin=process.stdout,
+                            stdout=subprocess.PIPE)
+    process.stdout.close()  # head alone reads it: its exit breaks the pipe
+    try:
+        out = head.communicate(timeout=300)[0].decode()
+        err = process.stderr.read().decode()
+        code = process.wait(timeout=300)
+    finally:
+        for child in (process, head):
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        process.stderr.close()
+    return code, out, err
 
 
 def make_csv(path, rows, seed_value=2025):

@@ -2,8 +2,10 @@
 
 Each test breaks something for real: a server that is down, paused or
 killed, a connection killed from another session, a wrong password, a
-certificate from the wrong authority, and checks what the user gets.
-A second throwaway server (``spare``) is the one paused and killed.
+certificate from the wrong authority or for another host, and checks
+what the user gets. Faults happen at a known point: a stream waits at
+a gated row (see ``conftest.gated_table``) when its connection or its
+server is killed or paused. ``spare`` is the server paused and killed.
 """
 import os
 import re
@@ -12,14 +14,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
-import time
 
 import mysql.connector
 import pytest
 
-from conftest import PYTHON, ROOT, free_port, localdb, run_script, seed
+from conftest import (PYTHON, ROOT, Gate, free_port, gated_table, localdb,
+                      run_script, seed, wait_for)
 
 stream_users = __import__("0-stream_users").stream_users
 batches = __import__("1-batch_processing")
@@ -27,120 +28,29 @@ paging = __import__("2-lazy_paginate")
 ages = __import__("4-stream_ages")
 keyset = __import__("keyset_paginate")
 
-SPARE_ROWS = 1_000_000  # about 10 MB of ages: more than socket buffers
-STREAM = ("SELECT ID FROM information_schema.PROCESSLIST "
-          "WHERE USER = 'alx' AND INFO = '{}'")
-SENDING = ("SELECT ID FROM information_schema.PROCESSLIST WHERE ID = {:d} "
-           "AND STATE IN ('Writing to net', 'Sending to client')")
-
-
-class Spare:
-    """A second throwaway server with TLS, to pause, kill and restart."""
-
-    def __init__(self, folder, options):
-        """Start the server on ``folder``, with the project's user."""
-        self.folder, self.options = folder, options
-        self.port = localdb.start(folder, port=free_port(), options=options)
-        password = secrets.token_urlsafe(12)
-        localdb.add_user(folder, password)
-        self.env = {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(self.port),
-                    "MYSQL_USER": localdb.USER, "MYSQL_PASSWORD": password,
-                    "MYSQL_DATABASE": "ALX_prodev",
-                    "MYSQL_CONNECT_TIMEOUT": "5",
-                    "MYSQL_READ_TIMEOUT": "30",
-                    "MYSQL_NET_WRITE_TIMEOUT": "3600"}
-
-    def admin(self, sql):
-        """Run ``sql`` as root; return the tab-separated output."""
-        return localdb.admin(self.folder, sql)
-
-    def pid(self):
-        """Return the process id of the running server."""
-        with open(os.path.join(self.folder, "pid")) as pid_file:
-            return int(pid_file.read())
-
-    def kill(self):
-        """End the server at once with SIGKILL, and reap it."""
-        pid = self.pid()
-        os.kill(pid, signal.SIGKILL)
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-
-    def ensure_running(self):
-        """Resume a paused server; start a killed one again."""
-        try:
-            os.kill(self.pid(), signal.SIGCONT)
-        except (OSError, ValueError):
-            pass
-        if not localdb.running(self.folder):
-            localdb.start(self.folder, port=self.port, options=self.options)
-
-
-def openssl(*args):
-    """Run openssl with ``args``; fail the test if it fails."""
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
+GATED, GATED_ROWS, GATE_AT = "ALX_prodev_gated", 20_000, 5_000
+BIG_ROWS = 1_000_000  # about 70 MB of rows: far more than socket buffers
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    """A CA, a server certificate it signed for 127.0.0.1, another CA."""
-    folder = tmp_path_factory.mktemp("tls")
-    paths = {name: str(folder / name) for name in
-             ("ca.pem", "ca.key", "other.pem", "other.key", "server.pem",
-              "server.key", "server.csr", "san.cnf")}
-    for name in ("ca", "other"):
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-subj", f"/CN={name} test CA", "-keyout",
-                paths[f"{name}.key"], "-out", paths[f"{name}.pem"])
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-            "-keyout", paths["server.key"], "-out", paths["server.csr"])
-    with open(paths["san.cnf"], "w") as san:
-        san.write("subjectAltName=IP:127.0.0.1\n")
-    openssl("x509", "-req", "-days", "2", "-in", paths["server.csr"],
-            "-CA", paths["ca.pem"], "-CAkey", paths["ca.key"],
-            "-CAcreateserial", "-extfile", paths["san.cnf"],
-            "-out", paths["server.pem"])
-    return paths
+def gated(server):
+    """The session server's gated database: row 5,000 waits at the gate."""
+    gated_table(server, GATED, GATED_ROWS, GATE_AT)
+    yield GATED
+    server.admin(f"DROP DATABASE `{GATED}`")
 
 
 @pytest.fixture(scope="module")
-def spare(certs):
-    """A second server with TLS and SPARE_ROWS users, for this module."""
-    folder = tempfile.mkdtemp(prefix="alx-spare-db-")
-    options = ["--ssl-ca=" + certs["ca.pem"],
-               "--ssl-cert=" + certs["server.pem"],
-               "--ssl-key=" + certs["server.key"]]
-    try:
-        spare = Spare(folder, options)
-        spare.admin(
-            "CREATE DATABASE ALX_prodev CHARACTER SET utf8mb4 COLLATE "
-            f"utf8mb4_unicode_ci; USE ALX_prodev; {seed.TABLE}; "
-            "INSERT INTO user_data SELECT UUID(), CONCAT('User ', seq), "
-            "CONCAT('user', seq, '@example.com'), seq % 100 + 0.5 "
-            f"FROM seq_1_to_{SPARE_ROWS:d}")
-        yield spare
-    finally:
-        try:
-            with open(os.path.join(folder, "pid")) as pid_file:
-                os.kill(int(pid_file.read()), signal.SIGCONT)
-        except (OSError, ValueError):
-            pass
-        localdb.stop(folder)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def on_spare(spare, monkeypatch):
-    """Point the MYSQL_* settings at the running spare server."""
-    spare.ensure_running()
-    for name, value in spare.env.items():
-        monkeypatch.setenv(name, value)
-    for name in ("MYSQL_SSL_CA", "MYSQL_SSL_VERIFY"):
-        monkeypatch.delenv(name, raising=False)
-    yield spare
-    spare.ensure_running()
+def spare_gated(spare_server):
+    """The spare server's gated database, and a large plain one."""
+    gated_table(spare_server, GATED, GATED_ROWS, GATE_AT)
+    spare_server.admin(
+        "CREATE DATABASE IF NOT EXISTS ALX_prodev CHARACTER SET utf8mb4 "
+        f"COLLATE utf8mb4_unicode_ci; USE ALX_prodev; {seed.TABLE}; "
+        "INSERT INTO user_data SELECT UUID(), CONCAT('User ', seq), "
+        "CONCAT('user', seq, '@example.com'), seq % 100 + 0.5 "
+        f"FROM seq_1_to_{BIG_ROWS:d}")
+    return GATED
 
 
 @pytest.fixture(scope="module")
@@ -165,14 +75,15 @@ def not_mysql():
     listener.close()
 
 
-def assert_one_line(done, env, *secrets_):
-    """The script failed with one line on stderr naming where and who."""
+def assert_one_line(done, env, *secrets_, advice="check"):
+    """The script failed with one line on stderr naming where and who,
+    and giving ``advice``."""
     assert done.returncode != 0
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert f"{env['MYSQL_HOST']}:{env['MYSQL_PORT']}" in lines[0]
     assert f"user '{env['MYSQL_USER']}'" in lines[0]
-    assert "check" in lines[0] and "Traceback" not in done.stderr
+    assert advice in lines[0] and "Traceback" not in done.stderr
     for secret in secrets_:
         assert secret not in done.stdout + done.stderr
 
@@ -205,6 +116,16 @@ def test_unreachable_server_one_line(server, not_mysql, kind, script):
     assert hint in done.stderr
 
 
+@pytest.mark.parametrize("script", ["1-main.py", "4-stream_ages.py"])
+def test_missing_database_says_run_seed(server, script):
+    """A database not made yet: one line that says to run ./seed.py."""
+    env = dict(os.environ, MYSQL_DATABASE="ALX_prodev_not_seeded")
+    done = run_script(script, env=env)
+    assert_one_line(done, env, server.env["MYSQL_PASSWORD"],
+                    advice="run ./seed.py")
+    assert "Unknown database 'ALX_prodev_not_seeded'" in done.stderr
+
+
 def consume(stream):
     """Count the items ``stream`` yields until it ends or fails.
 
@@ -219,79 +140,71 @@ def consume(stream):
     return count, None
 
 
-def test_server_killed_mid_stream_raises(on_spare):
-    """SIGKILL of the server mid-stream: an error, not a shorter stream."""
-    stream = stream_users()
-    next(stream)
-    on_spare.kill()
-    count, error = consume(stream)
+def test_server_killed_mid_stream_raises(spare, spare_gated, monkeypatch):
+    """SIGKILL of the server mid-stream: an error, not a shorter stream.
+
+    The server is killed while the stream's query waits at the gate.
+    """
+    monkeypatch.setenv("MYSQL_DATABASE", spare_gated)
+    gate = Gate(spare)
+    try:
+        stream = stream_users()
+        next(stream)
+        gate.waiting()
+        spare.kill()
+        count, error = consume(stream)
+    finally:
+        gate.close()
     assert error is not None, f"stream ended quietly after {count + 1} rows"
-    assert count + 1 < SPARE_ROWS
-    stream.close()
+    assert count + 1 < GATE_AT
 
 
 STREAMS = [
-    ("stream_users", stream_users,
-     "SELECT user_id, name, email, age FROM user_data ORDER BY user_id"),
+    ("stream_users", stream_users),
     ("stream_users_in_batches",
-     lambda: batches.stream_users_in_batches(500),
-     "SELECT user_id, name, email, age FROM user_data ORDER BY user_id"),
-    ("stream_user_ages", ages.stream_user_ages, "SELECT age FROM user_data"),
+     lambda: batches.stream_users_in_batches(500)),
+    ("stream_user_ages", ages.stream_user_ages),
 ]
 
 
-@pytest.mark.parametrize("name, start, sql", STREAMS,
+@pytest.mark.parametrize("name, start", STREAMS,
                          ids=[stream[0] for stream in STREAMS])
-def test_killed_connection_mid_stream_raises(on_spare, name, start, sql):
-    """KILL of a stream's connection from another session: an error."""
+def test_killed_connection_mid_stream_raises(server, gated, gate,
+                                             monkeypatch, name, start):
+    """KILL of a stream's connection from another session: an error.
+
+    The connection is killed while its query waits at the gate: the
+    rows before the gate may arrive, none after it, then the error.
+    """
+    monkeypatch.setenv("MYSQL_DATABASE", gated)
     stream = start()
     next(stream)
-    (victim,) = on_spare.admin(STREAM.format(sql)).split()
-    on_spare.admin(f"KILL {int(victim):d}")
+    server.admin(f"KILL {gate.waiting():d}")
     count, error = consume(stream)
     assert error is not None, f"{name} ended quietly after {count + 1}"
+    assert count + 1 < GATE_AT
 
 
-def test_average_script_killed_mid_stream(on_spare):
+def test_average_script_killed_mid_stream(server, gated, gate):
     """4-stream_ages.py whose stream is killed midway prints no average.
 
-    The table is locked until the script's query waits for it; then the
-    script is paused, the lock released, and once the server sends rows
-    (more than socket buffers hold: it must block) the connection is
-    killed and the script resumed.
+    Its query is killed while it waits at the gate: the script exits 1
+    with one line on stderr, and nothing on stdout.
     """
-    sql = "SELECT age FROM user_data"
-    lock = seed.connect()
+    script = subprocess.Popen(
+        [PYTHON, os.path.join(ROOT, "4-stream_ages.py")], cwd=ROOT,
+        env=dict(os.environ, MYSQL_DATABASE=gated),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lock.cmd_query("LOCK TABLES user_data WRITE")
-        script = subprocess.Popen(
-            [PYTHON, os.path.join(ROOT, "4-stream_ages.py")], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            victim = wait_for(lambda: on_spare.admin(STREAM.format(sql)))
-            script.send_signal(signal.SIGSTOP)
-            lock.cmd_query("UNLOCK TABLES")
-            wait_for(lambda: on_spare.admin(SENDING.format(int(victim))))
-            on_spare.admin(f"KILL {int(victim):d}")
-        finally:
-            script.send_signal(signal.SIGCONT)
-            out, err = script.communicate(timeout=120)
+        server.admin(f"KILL {gate.waiting():d}")
+        out, err = script.communicate(timeout=120)
     finally:
-        seed.close_quietly(lock)
+        if script.poll() is None:
+            script.kill()
+            script.communicate()
     assert script.returncode == 1
     assert out == "" and len(err.splitlines()) == 1, (out, err)
     assert err.startswith("error: ") and "Traceback" not in err
-
-
-def wait_for(probe, seconds=30):
-    """Call ``probe`` until it returns something true; return that."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError("waited in vain")
 
 
 def within(seconds, work):
@@ -316,57 +229,78 @@ def within(seconds, work):
     return result
 
 
-def test_paused_server_connect_times_out(on_spare, monkeypatch):
+def test_paused_server_connect_times_out(spare, monkeypatch):
     """A paused server: MYSQL_CONNECT_TIMEOUT ends the wait to connect.
 
     In the module and in a script, with a clear one-line error.
     """
     monkeypatch.setenv("MYSQL_CONNECT_TIMEOUT", "2")
-    os.kill(on_spare.pid(), signal.SIGSTOP)
+    os.kill(spare.pid(), signal.SIGSTOP)
     try:
         with pytest.raises(seed.SetupError) as raised:
-            within(8, seed.connect)
+            within(60, seed.connect)
         assert "MYSQL_HOST" in str(raised.value)
-        done = within(15, lambda: run_script("4-stream_ages.py"))
-        assert_one_line(done, dict(os.environ),
-                        on_spare.env["MYSQL_PASSWORD"])
+        done = within(120, lambda: run_script("4-stream_ages.py"))
+        assert_one_line(done, dict(os.environ), spare.env["MYSQL_PASSWORD"])
     finally:
-        os.kill(on_spare.pid(), signal.SIGCONT)
+        os.kill(spare.pid(), signal.SIGCONT)
 
 
-def test_paused_server_read_times_out(on_spare, monkeypatch):
-    """A server paused mid-stream: MYSQL_READ_TIMEOUT ends the wait."""
+def test_paused_server_read_times_out(spare, spare_gated, monkeypatch):
+    """A server paused mid-stream: MYSQL_READ_TIMEOUT ends the wait.
+
+    The server is paused while the stream's query waits at the gate.
+    """
+    monkeypatch.setenv("MYSQL_DATABASE", spare_gated)
     monkeypatch.setenv("MYSQL_READ_TIMEOUT", "2")
-    stream = stream_users()
-    next(stream)
-    os.kill(on_spare.pid(), signal.SIGSTOP)
+    gate = Gate(spare)
     try:
-        count, error = within(15, lambda: consume(stream))
-        assert error is not None, f"stream ended quietly after {count + 1}"
+        stream = stream_users()
+        next(stream)
+        gate.waiting()
+        os.kill(spare.pid(), signal.SIGSTOP)
+        try:
+            count, error = within(120, lambda: consume(stream))
+        finally:
+            os.kill(spare.pid(), signal.SIGCONT)
     finally:
-        os.kill(on_spare.pid(), signal.SIGCONT)
+        gate.close()
+    assert error is not None, f"stream ended quietly after {count + 1}"
+    assert count + 1 < GATE_AT
 
 
-def test_slow_consumer_outlasts_net_write_timeout(on_spare, monkeypatch):
+WRITING = ("COMMAND = 'Query' AND STATE = 'Writing to net' AND "
+           "INFO LIKE 'SELECT % FROM user_data%'")
+
+
+def test_slow_consumer_outlasts_net_write_timeout(spare, spare_gated,
+                                                  monkeypatch):
     """A reader pausing past the server's net_write_timeout gets every row.
 
-    The stream sets its own session value (MYSQL_NET_WRITE_TIMEOUT). With
-    that set to 1 the same pause does cut the stream, with an error: the
-    pause is long enough to matter.
+    The server's own value is 1 s. Two streams pause after their first
+    row, ``kept`` (MYSQL_NET_WRITE_TIMEOUT=3600, the default) first,
+    then ``cut`` (3 s). The server gives up on ``cut`` after it has
+    waited 3 s to write; ``kept`` has been waiting longer, yet it goes
+    on to the last row. ``cut`` gets an error, not a shorter stream.
     """
-    on_spare.admin("SET GLOBAL net_write_timeout = 2")
+    spare.admin("SET GLOBAL net_write_timeout = 1")
     try:
-        results = []
-        for session in ("3600", "1"):
-            monkeypatch.setenv("MYSQL_NET_WRITE_TIMEOUT", session)
-            stream = stream_users()
-            next(stream)
-            time.sleep(5)
-            results.append(consume(stream))
+        monkeypatch.setenv("MYSQL_NET_WRITE_TIMEOUT", "3600")
+        kept = stream_users()
+        next(kept)
+        (writer,) = wait_for(lambda: spare.ids(WRITING), "a blocked write")
+        monkeypatch.setenv("MYSQL_NET_WRITE_TIMEOUT", "3")
+        cut = stream_users()
+        next(cut)
+        (cut_id,) = wait_for(lambda: spare.ids(WRITING) - {writer},
+                             "the second stream's blocked write")
+        spare.wait_gone({cut_id})
+        assert writer in spare.ids()
+        results = consume(kept), consume(cut)
     finally:
-        on_spare.admin("SET GLOBAL net_write_timeout = 60")
-    assert results[0] == (SPARE_ROWS - 1, None)
-    assert results[1][1] is not None and results[1][0] < SPARE_ROWS - 1
+        spare.admin("SET GLOBAL net_write_timeout = 60")
+    assert results[0] == (BIG_ROWS - 1, None)
+    assert results[1][1] is not None and results[1][0] < BIG_ROWS - 1
 
 
 def started(call):
@@ -397,25 +331,19 @@ CASES = [(name, SIZED[name], value, error) for name in SIZED
      error) for value, error in OFFSETS]
 
 
-def connections(server):
-    """Return how many connections the server has ever accepted."""
-    return int(server.admin("SHOW GLOBAL STATUS LIKE 'Connections'")
-               .split()[1])
-
-
 @pytest.mark.parametrize("name, call, value, error", CASES,
                          ids=[f"{case[0]}-{case[2]!r}" for case in CASES])
 def test_bad_argument_raises_before_sql(server, name, call, value, error):
     """A wrong size or offset raises at the call or first next(),
     before any connection is made."""
-    before = connections(server)
+    before = server.connections()
     with pytest.raises(error):
         started(lambda: call(value))
-    assert connections(server) - before == 1  # the second admin query
+    assert server.connections() - before == 1  # the second count's own
 
 
 @pytest.mark.parametrize("verify", ["1", None])
-def test_tls_with_the_right_ca_encrypts(on_spare, certs, monkeypatch,
+def test_tls_with_the_right_ca_encrypts(spare, certs, monkeypatch,
                                         verify):
     """MYSQL_SSL_CA (verified or not) reaches the driver: TLS is used."""
     monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
@@ -447,7 +375,7 @@ def test_tls_asked_of_a_server_without_it_fails(server, database, certs,
 
 
 @pytest.mark.parametrize("ca", ["other.pem", "missing.pem"])
-def test_tls_with_a_wrong_ca_fails_clearly(on_spare, certs, monkeypatch,
+def test_tls_with_a_wrong_ca_fails_clearly(spare, certs, monkeypatch,
                                            ca):
     """A CA that did not sign the server's certificate, or no CA file:
     the connection fails with one line that says what to check."""
@@ -459,8 +387,34 @@ def test_tls_with_a_wrong_ca_fails_clearly(on_spare, certs, monkeypatch,
         seed.connect()
     assert "MYSQL_SSL_CA" in str(raised.value)
     done = run_script("1-main.py")
-    assert_one_line(done, dict(os.environ), on_spare.env["MYSQL_PASSWORD"])
+    assert_one_line(done, dict(os.environ), spare.env["MYSQL_PASSWORD"])
     assert "MYSQL_SSL_CA" in done.stderr
+
+
+def test_tls_verify_refuses_another_host_name(spare, certs, monkeypatch):
+    """MYSQL_SSL_VERIFY=1 refuses a certificate made for another host.
+
+    The server presents a certificate the right CA signed, but for
+    db.example.com, while MYSQL_HOST is 127.0.0.1. Without verification
+    the same server is reached over TLS: only the name is wrong.
+    """
+    active = os.path.join(spare.folder, "active")
+    monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
+    try:
+        for name in ("pem", "key"):
+            shutil.copy(certs["elsewhere." + name], os.path.join(active, name))
+        spare.admin("FLUSH SSL")
+        connection = seed.connect()
+        seed.close_quietly(connection)
+        monkeypatch.setenv("MYSQL_SSL_VERIFY", "1")
+        with pytest.raises(seed.SetupError, match="MYSQL_SSL_CA"):
+            seed.connect()
+        done = run_script("4-stream_ages.py")
+        assert_one_line(done, dict(os.environ), spare.env["MYSQL_PASSWORD"])
+    finally:
+        for name in ("pem", "key"):
+            shutil.copy(certs["server." + name], os.path.join(active, name))
+        spare.admin("FLUSH SSL")
 
 
 def test_secrets_and_state_ignored_by_git():

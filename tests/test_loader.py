@@ -11,15 +11,14 @@ import re
 import shutil
 import stat
 import sys
-import threading
-import time
+from concurrent.futures import ThreadPoolExecutor
 from uuid import NAMESPACE_URL, uuid5
 
 import loader
 import mysql.connector
 import pytest
 
-from conftest import ROOT, make_csv, run_script, seed
+from conftest import DEADLINE, GATE, ROOT, Gate, make_csv, run_script, seed
 
 HEADER = '"name","email","age"'
 SUMMARY = re.compile(r"(\d+) loaded, (\d+) already present, (\d+) rejected")
@@ -73,17 +72,20 @@ def dirty_text(records):
 
 
 def load(connection, path, capsys):
-    """Run insert_data; return its counts, summary line and stderr.
+    """Run insert_data; return its counts, summary line and its notes.
 
-    The one line it prints must say the counts it returns.
+    Nothing goes to stdout. The last line on stderr is the summary,
+    which must say the counts it returns; the notes are the lines
+    before it.
     """
     capsys.readouterr()
     counts = seed.insert_data(connection, path)
     out, err = capsys.readouterr()
-    assert len(out.splitlines()) == 1, out
-    found = tuple(map(int, SUMMARY.search(out).groups()))
+    assert out == ""
+    *notes, summary = err.splitlines(keepends=True)
+    found = tuple(map(int, SUMMARY.search(summary).groups()))
     assert found == tuple(counts[:3])
-    return counts, out.strip(), err
+    return counts, summary.strip(), "".join(notes)
 
 
 def table(connection):
@@ -452,12 +454,16 @@ def test_file_layouts_accepted(database, tmp_path, capsys, kind, header,
         assert err == ""
 
 
-def test_non_utf8_bytes_name_the_line(database, tmp_path, capsys):
+def test_non_utf8_bytes_name_the_line(database, tmp_path, capsys,
+                                      monkeypatch):
     """A file with a byte that is not UTF-8 fails, naming the line.
 
-    Nothing is loaded, and no rejects file is left from the failed load.
+    Chunks of 1,000 rows: the 29 full ones before the bad byte are
+    sent first. Nothing is loaded, and no rejects file is left.
     """
     add_present(database)
+    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    seen = watch_puts(monkeypatch)
     path = tmp_path / "latin1.csv"
     good = [f'"User {n}","user{n}@example.com","{n % 90}"'
             for n in range(30_000)]
@@ -468,17 +474,21 @@ def test_non_utf8_bytes_name_the_line(database, tmp_path, capsys):
     message = str(raised.value)
     assert message.startswith(str(path) + ":")
     assert f"line {len(lines)}" in message and "UTF-8" in message
+    assert len(seen) == 29
     assert table(database) == [PRESENT]
     assert not os.path.exists(str(path) + ".rejects.csv")
 
 
-def test_oversized_field_fails_naming_the_line(database, tmp_path):
+def test_oversized_field_fails_naming_the_line(database, tmp_path,
+                                               monkeypatch):
     """A field too large to be a record fails the load, naming the line.
 
-    The message says what to do; nothing is loaded, though the rows
-    before it were on their way to the server already.
+    The message says what to do; nothing is loaded, though 30 chunks of
+    1,000 rows before it were sent to the server already.
     """
     add_present(database)
+    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    seen = watch_puts(monkeypatch)
     path = tmp_path / "huge.csv"
     good = [f'"User {n}","user{n}@example.com","{n % 90}"'
             for n in range(30_000)]
@@ -489,6 +499,7 @@ def test_oversized_field_fails_naming_the_line(database, tmp_path):
     message = str(raised.value)
     assert message.startswith(f"{path}: line {len(lines)}: ")
     assert "load the file again" in message
+    assert len(seen) == 30
     assert table(database) == [PRESENT]
 
 
@@ -498,11 +509,12 @@ def test_reseeding_changes_nothing(database, tmp_path):
     shutil.copy(os.path.join(ROOT, "user_data.csv"), path)
     first = run_script("seed.py", path)
     assert first.returncode == 0, first.stderr
-    assert "1000 loaded, 0 already present, 0 rejected" in first.stdout
+    assert "1000 loaded, 0 already present, 0 rejected" in first.stderr
+    assert first.stdout == "Table user_data created successfully\n"
     before = table(database)
     second = run_script("seed.py", path)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.splitlines()[-1] == (
+    assert second.stderr.splitlines()[-1] == (
         f"{path}: 0 loaded, 1000 already present, 0 rejected; "
         "nothing changed")
     assert table(database) == before and len(before) == 1000
@@ -522,45 +534,50 @@ def test_reseeding_dirty_file_changes_nothing(database, tmp_path, capsys):
     assert rejects(path) == bad
 
 
-KILLABLE = f"""SELECT p.ID FROM information_schema.PROCESSLIST p
-    JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
-    WHERE p.USER = 'alx' AND p.DB = '{{}}' AND p.INFO LIKE 'LOAD DATA%'
-    AND t.trx_rows_modified >= 1000"""
+FAULTS = {
+    "signal": "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'test fault'",
+    "kill": f"SET @held = GET_LOCK('{GATE}', 3600)",
+}
 
 
-def kill_when_loading(server, database_name, killed):
-    """KILL the loader's connection once it has inserted rows; say which."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = server.admin(KILLABLE.format(database_name)).split()
-        if found:
-            server.admin(f"KILL {int(found[0]):d}")
-            killed.append(int(found[0]))
-            return
-        time.sleep(0.01)
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_failed_load_leaves_table_as_before(server, database, tmp_path,
+                                            monkeypatch, method, fault):
+    """A load that fails midway raises and leaves the table as before.
 
-
-def test_killed_load_leaves_table_as_before(server, database, tmp_path):
-    """A load killed midway raises and leaves the table exactly as before.
-
-    The loader's connection is found by its query and killed from
-    another session once it has inserted rows in its transaction.
+    Chunks of 1,000 rows; a trigger acts at the 2,500th row inserted,
+    so two chunks are in the transaction by then: it raises an error
+    there (``signal``), or waits at the gate there while the test kills
+    the loader's connection (``kill``). No rejects file is left.
     """
     shutil.copy(os.path.join(ROOT, "user_data.csv"), tmp_path / "small.csv")
     seed.insert_data(database, str(tmp_path / "small.csv"))
     before = table(database)
-    big = make_csv(tmp_path / "big.csv", 200_000, seed_value=7)
-    killed = []
-    name = os.environ["MYSQL_DATABASE"]
-    killer = threading.Thread(target=kill_when_loading,
-                              args=(server, name, killed))
-    killer.start()
+    big = make_csv(tmp_path / "big.csv", 5_000, seed_value=7)
+    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    cursor = database.cursor()
+    cursor.execute(
+        "CREATE TRIGGER fault BEFORE INSERT ON user_data FOR EACH ROW IF "
+        f"(@fault_rows := IFNULL(@fault_rows, 0) + 1) = 2500 THEN "
+        f"{FAULTS[fault]}; END IF")
+    cursor.close()
+    gate = Gate(server)
     try:
-        with pytest.raises(mysql.connector.Error):
-            seed.insert_data(database, big)
+        with ThreadPoolExecutor(1) as pool:
+            loading = pool.submit(seed.insert_data, database, big)
+            if fault == "kill":
+                victim = gate.waiting()
+                inserted = server.admin(
+                    "SELECT trx_rows_modified FROM information_schema."
+                    f"INNODB_TRX WHERE trx_mysql_thread_id = {victim:d}")
+                assert int(inserted) >= 2_000
+                server.admin(f"KILL {victim:d}")
+            with pytest.raises(mysql.connector.Error) as raised:
+                loading.result(timeout=DEADLINE)
     finally:
-        killer.join()
-    assert killed, "the load ended before it could be killed"
+        gate.close()
+    if fault == "signal":
+        assert "test fault" in str(raised.value)
     assert table(database) == before and len(before) == 1000
     assert not os.path.exists(big + ".rejects.csv")
 
@@ -592,35 +609,48 @@ def test_local_infile_only_from_the_private_folder(database, tmp_path):
     assert len(table(database)) == 1
 
 
+def watch_puts(monkeypatch):
+    """Record each chunk ``loader.put`` sends: its folder's mode and files.
+
+    Return the list the records go to.
+    """
+    seen = []
+    put = loader.put
+
+    def watching(cursor, table, clean, local):
+        """Note the chunk's folder as the server is sent the chunk."""
+        folder = os.path.dirname(clean)
+        seen.append((folder, stat.S_IMODE(os.stat(folder).st_mode),
+                     sorted(os.listdir(folder))))
+        return put(cursor, table, clean, local)
+
+    monkeypatch.setattr(loader, "put", watching)
+    return seen
+
+
 def test_loader_folder_is_private_and_removed(database, tmp_path, capsys,
                                               monkeypatch):
     """The loader's folder is mode 0700, holds only its rows, then goes.
 
-    It is removed after a load that works and after one that fails.
+    It is looked at each time a chunk is sent; it is removed after a load
+    that works and after one that fails.
     """
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(temp))
-    seen = []
-    connect = seed.connect
-
-    def watching(*args, **options):
-        """Note the folder the loader's connection may read, then connect."""
-        folder = options.get("allow_local_infile_in_path")
-        if folder:
-            mode = stat.S_IMODE(os.stat(folder).st_mode)
-            seen.append((folder, mode, os.listdir(folder)))
-        return connect(*args, **options)
-
-    monkeypatch.setattr(seed, "connect", watching)
-    path = make_csv(tmp_path / "users.csv", 60_000)
+    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    seen = watch_puts(monkeypatch)
+    path = make_csv(tmp_path / "users.csv", 3_500)
     counts, _, _ = load(database, path, capsys)
-    assert counts.loaded == 60_000
-    ((folder, mode, names),) = seen
-    assert os.path.dirname(folder) == str(temp) and mode == 0o700
-    assert all(re.fullmatch(r"rows-\d+\.tsv", name) for name in names)
+    assert counts.loaded == 3_500
+    assert len(seen) == 4
+    assert {(folder, mode) for folder, mode, _ in seen} == {
+        (seen[0][0], 0o700)}
+    assert os.path.dirname(seen[0][0]) == str(temp)
+    names = set().union(*(names for _, _, names in seen))
+    assert names == {f"rows-{number}.tsv" for number in range(4)}
     assert os.listdir(temp) == []
     monkeypatch.setenv("MYSQL_PASSWORD", "not-the-password")
     with pytest.raises(seed.SetupError):
         seed.insert_data(database, path)
-    assert len(seen) == 2 and os.listdir(temp) == []
+    assert os.listdir(temp) == []
