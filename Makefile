@@ -41,6 +41,7 @@ run: db-start
 	@$(PY) 4-stream_ages.py
 
 test: $(VENV)/installed
+	@$(VENV)/bin/actionlint $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 	@$(PY) -m pycodestyle $(wildcard *.py scripts tests bench)
 	@$(PY) -m pytest
 

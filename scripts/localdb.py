@@ -96,14 +96,20 @@ def socket_path(datadir):
 
 
 def admin(datadir, sql):
-    """Run ``sql`` as the server's root over its socket; return the output."""
+    """Run ``sql`` as the server's admin over its socket; return the output.
+
+    The admin is the system user who made the data folder: ``root`` for
+    root, else that user (``mariadb-install-db`` gives both accounts
+    socket authentication).
+    """
     with open(os.path.join(datadir, "socket")) as link:
         sock = link.read().strip()
     clean = {key: value for key, value in os.environ.items()
              if not key.startswith("MYSQL_")}  # the client reads MYSQL_HOST
+    me = pwd.getpwuid(os.geteuid()).pw_name  # the server's socket-auth admin
     done = subprocess.run(
         [shutil.which("mariadb") or shutil.which("mysql"), "--no-defaults",
-         "--protocol=socket", "-uroot", "-S", sock, "-N", "-B", "-e", sql],
+         "--protocol=socket", "-u", me, "-S", sock, "-N", "-B", "-e", sql],
         capture_output=True, text=True, env=clean)
     if done.returncode:
         raise RuntimeError("admin SQL failed: " + done.stderr.strip())
