@@ -1,0 +1,404 @@
+"""Pure functions, tested without a database server.
+
+``loader.check`` and ``loader.user_id_for`` (a CSV record's checks and
+its id), ``average_age`` of 4-stream_ages.py (exact, half-up, streamed)
+and seed's ``to_age``, ``as_users`` and ``check_int``. No test here uses
+the ``server`` fixture or any other: each runs in milliseconds.
+Expectations are derived independently, with ``uuid.uuid5`` and exact
+``Decimal`` arithmetic.
+"""
+import importlib
+import random
+import re
+import uuid
+import weakref
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+
+import loader
+import pytest
+
+from conftest import seed
+
+average_age = importlib.import_module("4-stream_ages").average_age
+
+CENT = Decimal("0.01")
+NAMES = ("name", "email", "age")  # the course's header
+DEFAULT = [None, 0, 1, 2]  # check's ``where`` for that header
+WITH_ID = [3, 2, 0, 1]  # header: email, age, name, user_id
+
+
+def course_id(email):
+    """Return the README's id for ``email``, computed by the uuid module."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL,
+                          "mailto:" + email.strip().lower()))
+
+
+def exact_average(values):
+    """Return the exact mean of ``values`` rounded half-up to cents."""
+    with localcontext() as context:
+        context.prec = 100  # far more digits than any mean here needs
+        mean = sum(map(Decimal, values)) / len(values)
+        return mean.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# loader.check ------------------------------------------------------------
+
+GOOD = [
+    (["Ada Lovelace", "ada@example.com", "36"], "Ada Lovelace",
+     "ada@example.com", "36"),
+    ([" Grace Hopper ", " Grace@Example.com ", "85.5"], "Grace Hopper",
+     "Grace@Example.com", "85.5"),
+    (["Zoë Ōtani", "zoe@exämple.jp", " 0 "], "Zoë Ōtani", "zoe@exämple.jp",
+     "0"),
+    (["Þórr 😀", "thor+tag@mail.example.co.uk", "999.99"], "Þórr 😀",
+     "thor+tag@mail.example.co.uk", "999.99"),
+    (["\tTabbed\t", "\u00a0nbsp@example.com\u00a0", "25.50"], "Tabbed",
+     "nbsp@example.com", "25.50"),
+    (["N" * 255, "x" * 243 + "@example.com", "007"], "N" * 255,
+     "x" * 243 + "@example.com", "007"),
+    (["Dot", "first.last@a.b", "1.5"], "Dot", "first.last@a.b", "1.5"),
+]
+
+
+@pytest.mark.parametrize("fields, name, email, age", GOOD)
+def test_check_good_record_without_id(fields, name, email, age):
+    """A good record gives its trimmed name and email, its age string as
+    written (trimmed), and the uuid5 id of its email."""
+    row = loader.check(fields, 3, DEFAULT)
+    assert row == (course_id(email), name, email, age)
+
+
+@pytest.mark.parametrize("fields, name, email, age", GOOD)
+def test_check_good_record_with_id_in_any_column_order(fields, name, email,
+                                                       age):
+    """With a user_id column, in another column order, the id is kept
+    (trimmed, lower-cased) and the other fields are cleaned the same."""
+    given = uuid.UUID(int=random.Random(email).getrandbits(128))
+    record = [fields[1], fields[2], fields[0], f" {str(given).upper()} "]
+    row = loader.check(record, 4, WITH_ID)
+    assert row == (str(given), name, email, age)
+
+
+BAD = [
+    # (name, email, age): the field the reason must name
+    (("", "a@example.com", "30"), "name"),
+    (("   ", "a@example.com", "30"), "name"),
+    (("N" * 256, "a@example.com", "30"), "name"),
+    (("Bell\x07", "a@example.com", "30"), "name"),
+    (("Tab\tInside", "a@example.com", "30"), "name"),
+    (("Line\nBreak", "a@example.com", "30"), "name"),
+    (("Nul\x00", "a@example.com", "30"), "name"),
+    (("Del\x7f", "a@example.com", "30"), "name"),
+    (("Ada", "", "30"), "email"),
+    (("Ada", "ada.example.com", "30"), "email"),
+    (("Ada", "a@b@example.com", "30"), "email"),
+    (("Ada", "user@localhost", "30"), "email"),
+    (("Ada", "us er@example.com", "30"), "email"),
+    (("Ada", "multi\nline@example.com", "30"), "email"),
+    (("Ada", "tab\t@example.com", "30"), "email"),
+    (("Ada", "nbsp\u00a0in@example.com", "30"), "email"),
+    (("Ada", "@example.com", "30"), "email"),
+    (("Ada", "ada@", "30"), "email"),
+    (("Ada", "ada@.example.com", "30"), "email"),
+    (("Ada", "ada@example..com", "30"), "email"),
+    (("Ada", "ada@example.com.", "30"), "email"),
+    (("Ada", "x" * 244 + "@example.com", "30"), "email"),
+    (("Ada", "a@example.com", ""), "age"),
+    (("Ada", "a@example.com", "   "), "age"),
+    (("Ada", "a@example.com", "abc"), "age"),
+    (("Ada", "a@example.com", "-5"), "age"),
+    (("Ada", "a@example.com", "+5"), "age"),
+    (("Ada", "a@example.com", "1e3"), "age"),
+    (("Ada", "a@example.com", "NaN"), "age"),
+    (("Ada", "a@example.com", "Infinity"), "age"),
+    (("Ada", "a@example.com", "12.345"), "age"),
+    (("Ada", "a@example.com", "1000"), "age"),
+    (("Ada", "a@example.com", "1."), "age"),
+    (("Ada", "a@example.com", ".5"), "age"),
+    (("Ada", "a@example.com", "1,5"), "age"),
+    (("Ada", "a@example.com", "\u0663"), "age"),  # an Arabic-Indic 3
+    (("Ada", "a@example.com", "2 5"), "age"),
+]
+
+
+@pytest.mark.parametrize("fields, field", BAD,
+                         ids=[f"{field}-{index}"
+                              for index, (_, field) in enumerate(BAD)])
+def test_check_bad_field_gives_reason_naming_it(fields, field):
+    """A bad name, email or age gives a reason string that names it, and
+    names no other field."""
+    reason = loader.check(list(fields), 3, DEFAULT)
+    assert isinstance(reason, str)
+    named = {word for word in NAMES + ("user_id",)
+             if re.search(rf"\b{word}\b", reason)}
+    assert named == {field}, reason
+
+
+@pytest.mark.parametrize("fields", [
+    ["Ada", "ada@example.com"],
+    ["Ada", "ada@example.com", "30", "extra"],
+    ["Ada"],
+    [],
+])
+def test_check_wrong_field_count_is_a_reason(fields):
+    """A record with more or fewer fields than the header is rejected,
+    the reason giving both counts."""
+    reason = loader.check(fields, 3, DEFAULT)
+    assert isinstance(reason, str)
+    assert "field" in reason
+    assert str(len(fields)) in reason and "3" in reason
+
+
+@pytest.mark.parametrize("user_id", [
+    "",
+    "not-a-uuid",
+    "0025e5da3fcf57668c769588b7139eeb",  # no dashes
+    "{0025e5da-3fcf-5766-8c76-9588b7139eeb}",
+    "0025e5da-3fcf-5766-8c76-9588b7139ee",  # a digit short
+    "0025e5da-3fcf-5766-8c76-9588b7139eebb",  # a digit long
+    "0025e5da-3fcf-5766-8c76-9588b7139eeg",  # not hex
+    "urn:uuid:0025e5da-3fcf-5766-8c76-9588b7139eeb",
+])
+def test_check_bad_user_id_gives_reason_naming_it(user_id):
+    """A user_id that is not a UUID is a reason naming user_id."""
+    reason = loader.check(["ada@example.com", "30", "Ada", user_id], 4,
+                          WITH_ID)
+    assert isinstance(reason, str)
+    assert re.search(r"\buser_id\b", reason), reason
+
+
+# loader.user_id_for ------------------------------------------------------
+
+LOCAL = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+         ".+_-" "éüßÇΩжİıŁ漢字😀")
+SPACE = ("", " ", "  ", "\t", "\n", "\u00a0", "\u3000", " \t ")
+
+
+def random_emails(count, seed_value=1234):
+    """Return ``count`` varied emails: mixed case, non-ASCII, padded."""
+    rng = random.Random(seed_value)
+
+    def word(length):
+        """Return ``length`` random characters of LOCAL."""
+        return "".join(rng.choice(LOCAL) for _ in range(length))
+
+    return [rng.choice(SPACE) + word(rng.randint(1, 30)) + "@"
+            + word(rng.randint(1, 12)) + "." + word(rng.randint(2, 6))
+            + rng.choice(SPACE)
+            for _ in range(count)]
+
+
+def test_user_id_for_equals_uuid5_of_mailto():
+    """For 400 varied emails the fast id equals uuid5 of mailto:<email>."""
+    emails = random_emails(400)
+    assert len(set(emails)) > 390  # varied indeed
+    assert any(not email.isascii() for email in emails)
+    assert any(email != email.strip() for email in emails)
+    assert any(email != email.lower() for email in emails)
+    ids = list(map(loader.user_id_for, emails))
+    assert ids == list(map(course_id, emails))
+
+
+def test_user_id_for_ignores_case_and_surrounding_space():
+    """The same address, padded or with its ASCII letters in another case,
+    has the same id (Unicode upper-casing is not undone by lower():
+    "ß" becomes "SS", so only ASCII letters are changed here)."""
+    emails = random_emails(100, seed_value=99)
+    for email in emails:
+        swapped = "".join(char.swapcase() if char.isascii() else char
+                          for char in email.strip())
+        variant = " \t" + swapped + "\n"
+        assert variant != email
+        assert loader.user_id_for(variant) == loader.user_id_for(email)
+
+
+def test_user_id_for_is_a_version_5_rfc_4122_uuid():
+    """Every id parses as a version 5 UUID of the RFC 4122 variant."""
+    for email in random_emails(200, seed_value=7):
+        parsed = uuid.UUID(loader.user_id_for(email))
+        assert parsed.version == 5
+        assert parsed.variant == uuid.RFC_4122
+
+
+# average_age -------------------------------------------------------------
+
+def random_ages(rng, kind):
+    """Return a random list of ages: ints, 2-decimal Decimals, or both."""
+    length = rng.randint(1, 300)
+    ints = [rng.randint(0, 999) for _ in range(length)]
+    decimals = [Decimal(rng.randint(0, 99999)).scaleb(-2)
+                for _ in range(length)]
+    if kind == "int":
+        return ints
+    if kind == "decimal":
+        return decimals
+    return [rng.choice(pair) for pair in zip(ints, decimals)]
+
+
+@pytest.mark.parametrize("kind", ["int", "decimal", "mixed"])
+def test_average_age_is_the_exact_mean_rounded_half_up(kind):
+    """For 200 random lists the average is the exact Decimal mean,
+    rounded half-up to cents, written with two decimals."""
+    rng = random.Random(f"average-{kind}")
+    for _ in range(200):
+        ages = random_ages(rng, kind)
+        expected = exact_average(ages)
+        average = average_age(ages)
+        assert isinstance(average, Decimal)
+        assert str(average) == str(expected), ages
+
+
+def test_average_age_small_means():
+    """Means well below one and whole means keep their two decimals."""
+    cases = [[0], [0, 0, 0], [1, 2], [Decimal("0.01"), 0, 0],
+             [Decimal("0.02"), 0, 0], [999, Decimal("999.99")], [7] * 9]
+    for ages in cases:
+        assert str(average_age(ages)) == str(exact_average(ages))
+    assert str(average_age([0])) == "0.00"
+    assert str(average_age([1, 2])) == "1.50"
+
+
+def test_average_age_rounds_halves_up():
+    """A mean of exactly x.xx5 rounds up, also where half-even would not."""
+    rng = random.Random("halves")
+    seen_even = 0
+    for _ in range(300):
+        cents = rng.randint(0, 99998)
+        low, high = Decimal(cents).scaleb(-2), Decimal(cents + 1).scaleb(-2)
+        count = rng.randint(1, 5)
+        ages = [low] * count + [high] * count  # mean: low + 0.005
+        assert str(average_age(ages)) == str(high)
+        even = (low + high) / 2
+        seen_even += even.quantize(CENT, rounding=ROUND_HALF_EVEN) != high
+    assert seen_even > 100  # many of these would fail a half-even mean
+    ages = [Decimal("0.05"), 0]  # 0.025: half-up 0.03, half-even 0.02
+    assert str(average_age(ages)) == "0.03"
+    ages = [1] * 199 + [2]  # ints alone: 201 / 200 = 1.005
+    assert str(average_age(ages)) == "1.01"
+    ages = [0] * 199 + [1]  # 1 / 200 = 0.005
+    assert str(average_age(ages)) == "0.01"
+
+
+@pytest.mark.parametrize("empty", [
+    [], (), iter([]), (age for age in [])], ids=["list", "tuple", "iterator",
+                                                 "generator"])
+def test_average_age_of_nothing_is_none(empty):
+    """No ages at all: there is no average."""
+    assert average_age(empty) is None
+
+
+class Age(Decimal):
+    """A Decimal that can be weakly referenced, to see when it is freed."""
+
+
+def test_average_age_streams_a_one_shot_generator():
+    """A generator is read once, and no more than two ages it made are
+    alive at any time: the ages are not held in a list."""
+    rng = random.Random("stream")
+    values = [Decimal(rng.randint(0, 99999)).scaleb(-2) for _ in range(3000)]
+    refs, most_alive, made = [], [], []
+
+    def ages():
+        """Yield each value as a fresh Age; note how many still live."""
+        for value in values:
+            refs[:] = [ref for ref in refs if ref() is not None]
+            most_alive.append(len(refs))
+            age = Age(value)
+            refs.append(weakref.ref(age))
+            made.append(1)
+            yield age
+            del age
+
+    stream = ages()
+    assert str(average_age(stream)) == str(exact_average(values))
+    assert len(made) == len(values)  # every age read, once
+    assert next(stream, None) is None  # and the generator is spent
+    assert len(most_alive) == len(values)
+    assert max(most_alive) <= 2
+
+
+# seed.to_age, seed.as_users, seed.check_int ------------------------------
+
+def stored_ages(count=300):
+    """Return ``count`` random ages as a DECIMAL(5,2) column stores them."""
+    rng = random.Random("stored")
+    cents = [rng.randint(0, 99999) for _ in range(count)]
+    cents += [0, 100, 99999, 99900, 50, 5]
+    return [f"{value // 100}.{value % 100:02d}" for value in cents]
+
+
+@pytest.mark.parametrize("as_bytes", [True, False], ids=["bytes", "str"])
+def test_to_age_int_when_whole_decimal_otherwise(as_bytes):
+    """A whole age is an int, any other a Decimal as stored; bytes and
+    str give the same."""
+    for text in stored_ages():
+        whole, fraction = text.split(".")
+        age = seed.to_age(text.encode() if as_bytes else text)
+        if fraction == "00":
+            assert type(age) is int and age == int(whole)
+        else:
+            assert type(age) is Decimal and str(age) == text
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (b"67.00", 67), ("67", 67), (b"0.00", 0), (b"25.50", Decimal("25.50")),
+    ("0.5", Decimal("0.5")), (b"999.99", Decimal("999.99")),
+])
+def test_to_age_examples(raw, expected):
+    """Known examples: the value, its type and, for Decimals, its scale."""
+    age = seed.to_age(raw)
+    assert type(age) is type(expected)
+    assert str(age) == str(expected)
+
+
+def test_as_users_turns_raw_rows_into_dicts():
+    """Raw byte tuples become dicts with text fields (UTF-8 names) and
+    ages as to_age makes them, in the given order."""
+    people = [("0025e5da-3fcf-5766-8c76-9588b7139eeb", "Zoë Ōtani",
+               "zoe@example.jp", "25.50"),
+              ("006d4f98-bcfb-55d1-9406-9781e58142eb", "Þórr 😀",
+               "thor@example.is", "67.00"),
+              ("0a", "漢字 Kanji", "k@example.cn", "0.00"),
+              ("0b", "Renée Kuhn-Mayer", "renee@example.com", "17.05")]
+    rows = [tuple(field.encode("utf-8") for field in person)
+            for person in people]
+    users = seed.as_users(iter(rows))
+    assert users == [{"user_id": user_id, "name": name, "email": email,
+                      "age": (int(Decimal(age)) if age.endswith(".00")
+                              else Decimal(age))}
+                     for user_id, name, email, age in people]
+    assert [list(user) for user in users] == [
+        ["user_id", "name", "email", "age"]] * len(people)
+    assert [type(user["age"]) for user in users] == [Decimal, int, int,
+                                                     Decimal]
+    assert seed.as_users([]) == []
+
+
+@pytest.mark.parametrize("value", [True, False, 1.0, 5.5, "5", b"5", None,
+                                   Decimal(5), [5]])
+def test_check_int_refuses_non_ints_with_type_error(value):
+    """bool, float, str, bytes, None, Decimal and lists are not ints."""
+    with pytest.raises(TypeError, match="batch_size"):
+        seed.check_int(value, "batch_size")
+
+
+@pytest.mark.parametrize("value, minimum", [
+    (0, 1), (-1, 1), (-1, 0), (4, 5), (-10 ** 20, 1)])
+def test_check_int_refuses_too_small_with_value_error(value, minimum):
+    """An int below the minimum raises ValueError naming the argument."""
+    with pytest.raises(ValueError, match="page_size"):
+        seed.check_int(value, "page_size", minimum=minimum)
+
+
+@pytest.mark.parametrize("value, minimum", [
+    (1, 1), (0, 0), (5, 5), (10 ** 20, 1), (50, 1)])
+def test_check_int_returns_a_good_value(value, minimum):
+    """An int at or above the minimum comes back unchanged."""
+    assert seed.check_int(value, "offset", minimum=minimum) is value
+
+
+def test_check_int_default_minimum_is_one():
+    """Without a minimum, 1 passes and 0 does not."""
+    assert seed.check_int(1, "size") == 1
+    with pytest.raises(ValueError):
+        seed.check_int(0, "size")
