@@ -28,7 +28,6 @@ from itertools import count, islice
 from operator import itemgetter
 from uuid import NAMESPACE_URL
 
-import mysql.connector
 
 seed = __import__("seed")
 

@@ -19,7 +19,9 @@ removes a ``.env`` of the user's own.
 import os
 import pwd
 import secrets
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +33,8 @@ ENV = os.path.join(ROOT, ".env")
 MARKER = "# project-local server: written by scripts/localdb.py"
 USER = "alx"
 SBIN = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin")
+WAIT = 120  # seconds a start or a stop may take on a busy machine
+PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")  # what token_urlsafe makes
 
 # Each setting, and why. The server is ours, tuned for this workload.
 OPTIONS = [
@@ -149,43 +153,90 @@ def start(datadir, port=None, options=()):
     with open(os.path.join(datadir, "socket"), "w") as link:
         link.write(sock)
     log = os.path.join(datadir, "server.log")
-    subprocess.Popen(
+    server = subprocess.Popen(
         [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
          "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
          "--log-error=" + log] + owner + OPTIONS + list(options),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(300):
+    deadline = time.monotonic() + WAIT
+    while server.poll() is None and time.monotonic() < deadline:
         if running(datadir):
             return port
         time.sleep(0.1)
-    with open(log) as lines:
-        tail = "".join(lines.readlines()[-15:])
-    raise RuntimeError(f"the server did not start; its log says:\n{tail}")
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+    tail = ""
+    if os.path.exists(log):
+        with open(log) as lines:
+            tail = "".join(lines.readlines()[-15:])
+    raise RuntimeError(f"the server on port {port} did not start; its log "
+                       f"({log}) ends:\n{tail}")
 
 
-def stop(datadir):
-    """Stop the server of ``datadir`` if it runs, and wait for it to end."""
+def alive(pid):
+    """Return True while process ``pid`` runs (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as proc:
+            return proc.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+
+def server_pid(datadir):
+    """Return the pid of the server of ``datadir``, or None if none runs.
+
+    A pid file left by a crash may name another process by now: only a
+    process started with this data folder counts.
+    """
     try:
         with open(os.path.join(datadir, "pid")) as pid_file:
             pid = int(pid_file.read())
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            argv = cmdline.read().split(b"\0")
     except (OSError, ValueError):
+        return None
+    files = os.fsencode("--datadir=" + os.path.join(datadir, "files"))
+    return pid if files in argv and alive(pid) else None
+
+
+def stop(datadir):
+    """Stop the server of ``datadir`` if it runs, and wait for it to end.
+
+    Raise RuntimeError if it has not ended after ``WAIT`` seconds.
+    """
+    pid = server_pid(datadir)
+    if pid is None:
         return
-    try:
-        os.kill(pid, 15)
-        for _ in range(600):
-            try:
-                os.waitpid(pid, os.WNOHANG)  # reap it, if it is our child
-            except ChildProcessError:
-                pass
-            os.kill(pid, 0)
-            time.sleep(0.1)
-    except ProcessLookupError:
-        pass
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + WAIT
+    while alive(pid):
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap it, if it is our child
+        except ChildProcessError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server (pid {pid}) did not stop "
+                               f"within {WAIT} s; see {datadir}/server.log")
+        time.sleep(0.05)
 
 
 def add_user(datadir, password, user=USER, database="ALX_prodev"):
-    """Create (or reset) the project's user: rights on its databases only."""
+    """Create (or reset) the project's user: rights on its databases only.
+
+    The password goes into SQL, so it must be one ``token_urlsafe`` could
+    have made: 16 or more letters, digits, ``-`` or ``_``.
+    """
+    if not PASSWORD.fullmatch(password):
+        raise RuntimeError("the password in .env is not 16 or more letters, "
+                           "digits, - or _: delete .env and start again")
     pattern = database.replace("_", "\\_")
     admin(datadir, f"""
         CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1';
@@ -200,18 +251,31 @@ def users_env():
     if not os.path.exists(ENV):
         return False
     with open(ENV) as env:
-        return MARKER not in env.read()
+        return MARKER not in env.read().splitlines()
 
 
-def env_password():
-    """Return the password in the local server's .env, if there is one."""
+def env_value(name):
+    """Return the value of ``name`` in the local server's .env, or None."""
     if not os.path.exists(ENV):
         return None
     with open(ENV) as env:
         for line in env:
-            if line.startswith("MYSQL_PASSWORD="):
+            if line.startswith(name + "="):
                 return line.split("=", 1)[1].strip()
     return None
+
+
+def port_to_use():
+    """Return the port .env names if it is free, else the first free one.
+
+    A restart keeps the server where clients already look for it.
+    """
+    port = env_value("MYSQL_PORT")
+    if re.fullmatch("[0-9]{4,5}", port or "") and 3307 <= int(port) < 65536:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", int(port))) != 0:
+                return int(port)
+    return free_port()
 
 
 def main():
@@ -220,11 +284,12 @@ def main():
     if command == "start" and users_env():
         print("using the server named in .env")
     elif command == "start":
-        port = start(DATA)
-        password = env_password() or secrets.token_urlsafe(18)
+        port = start(DATA, port=port_to_use())
+        password = env_value("MYSQL_PASSWORD") or secrets.token_urlsafe(18)
         add_user(DATA, password)
         with open(os.open(ENV, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
                   "w") as env:
+            os.fchmod(env.fileno(), 0o600)  # also when it was there before
             env.write(f"{MARKER}\n# Delete this file to use a server of "
                       "your own instead (see .env.example).\n"
                       f"MYSQL_HOST=127.0.0.1\nMYSQL_PORT={port}\n"
@@ -232,8 +297,10 @@ def main():
                       "MYSQL_DATABASE=ALX_prodev\n")
         print(f"project-local server on 127.0.0.1:{port} (data in .localdb/)")
     elif command == "stop":
+        was_running = server_pid(DATA) is not None
         stop(DATA)
-        print("project-local server stopped")
+        print("project-local server " + ("stopped" if was_running
+                                         else "was not running"))
     elif command == "clean":
         stop(DATA)
         shutil.rmtree(DATA, ignore_errors=True)
@@ -247,4 +314,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (RuntimeError, subprocess.CalledProcessError) as err:
+        sys.exit(f"error: {err}")

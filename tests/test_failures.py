@@ -19,7 +19,7 @@ import threading
 import mysql.connector
 import pytest
 
-from conftest import (PYTHON, ROOT, Gate, free_port, gated_table, localdb,
+from conftest import (PYTHON, ROOT, Gate, free_port, gated_table,
                       run_script, seed, wait_for)
 
 stream_users = __import__("0-stream_users").stream_users
@@ -425,31 +425,6 @@ def test_secrets_and_state_ignored_by_git():
     tracked = subprocess.run(["git", "ls-files", ".env", ".localdb"],
                              cwd=ROOT, capture_output=True, text=True)
     assert tracked.stdout == ""
-
-
-def test_clean_keeps_a_users_env(tmp_path):
-    """localdb.py clean removes the local server's data and .env only.
-
-    A copy of the script in a scratch project, so that the real one's
-    server and .env are not touched.
-    """
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(os.path.join(ROOT, "scripts", "localdb.py"),
-                tmp_path / "scripts")
-    env, data = tmp_path / ".env", tmp_path / ".localdb"
-
-    def clean():
-        """Run the copy's clean; return whether .env and .localdb remain."""
-        subprocess.run([PYTHON, "scripts/localdb.py", "clean"],
-                       cwd=tmp_path, check=True, capture_output=True)
-        return env.exists(), data.exists()
-
-    for text, kept in [("MYSQL_HOST=db.example.com\n", True),
-                       (localdb.MARKER + "\nMYSQL_PORT=3307\n", False)]:
-        data.mkdir()
-        (data / "ibdata1").write_text("data")
-        env.write_text(text)
-        assert clean() == (kept, False)
 
 
 def test_server_listens_on_loopback_only(server):

@@ -1,0 +1,329 @@
+"""What the README promises about ``scripts/localdb.py start|stop|status``.
+
+Each test runs a copy of the script in a scratch project (``scripts/``
+with the script alone; ``.localdb/`` and ``.env`` appear beside it), as a
+subprocess with the venv's Python, against a real MariaDB server. One
+server is started for the module and restarted by the tests; it is
+stopped, and its folder removed, at the end, whatever happened.
+"""
+import contextlib
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+
+import mysql.connector
+import pytest
+
+from conftest import DEADLINE, PYTHON, ROOT, localdb, wait_for
+
+SCRIPT = os.path.join(ROOT, "scripts", "localdb.py")
+alive = localdb.alive
+
+
+def scratch_project(folder):
+    """Copy the script into ``folder``/scripts; return ``folder``."""
+    os.makedirs(os.path.join(folder, "scripts"))
+    shutil.copy(SCRIPT, os.path.join(folder, "scripts"))
+    return folder
+
+
+def run(project, command):
+    """Run the scratch copy's ``command``; return the finished process.
+
+    MYSQL_* variables are left out of its environment, so that nothing
+    of the real project's ``.env`` (which ``seed`` loads) leaks in.
+    """
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("MYSQL_")}
+    return subprocess.run(
+        [PYTHON, os.path.join(project, "scripts", "localdb.py"), command],
+        cwd=project, env=env, capture_output=True, text=True,
+        timeout=DEADLINE)
+
+
+def read_env(project):
+    """Return the ``.env`` of ``project`` as (its lines, a dict of values)."""
+    with open(os.path.join(project, ".env")) as env:
+        lines = env.read().splitlines()
+    values = dict(line.split("=", 1) for line in lines
+                  if "=" in line and not line.startswith("#"))
+    return lines, values
+
+
+def server_pid(project):
+    """Return the pid of the server of ``project``'s ``.localdb/``."""
+    pid = localdb.server_pid(os.path.join(project, ".localdb"))
+    assert pid is not None, "no server runs"
+    return pid
+
+
+def listening(port):
+    """Return True when something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def connect_as_alx(values):
+    """Connect with the host, port, user and password of ``values``."""
+    return mysql.connector.connect(
+        host=values["MYSQL_HOST"], port=int(values["MYSQL_PORT"]),
+        user=values["MYSQL_USER"], password=values["MYSQL_PASSWORD"],
+        connection_timeout=10, autocommit=True)
+
+
+def query(connection, sql):
+    """Run ``sql`` on ``connection``; return all its rows."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall() if cursor.with_rows else []
+    finally:
+        cursor.close()
+
+
+@contextlib.contextmanager
+def hold_first_free_port():
+    """Listen on the first free port from 3307 until the block ends.
+
+    SO_REUSEADDR lets the socket bind a port that only lingers in
+    TIME_WAIT (free to the server too). Should another program take
+    the port between the probe and the bind, the next free one is held.
+    """
+    start = 3307
+    for _ in range(20):
+        port = localdb.free_port(start)
+        with socket.socket() as holder:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                holder.bind(("127.0.0.1", port))
+                holder.listen()
+            except OSError:
+                start = port + 1
+                continue
+            yield port
+            return
+    raise RuntimeError("no port from 3307 could be held")
+
+
+def remove_project(project):
+    """Stop every server with a pid file in ``project``; remove it all.
+
+    Not only ``.localdb/``: a broken script may have put its server
+    elsewhere, and it must not outlive the test run.
+    """
+    for folder, _, files in os.walk(project):
+        if "pid" in files:
+            localdb.stop(folder)
+    shutil.rmtree(project, ignore_errors=True)
+
+
+class Local:
+    """The module's scratch project and what its first ``start`` did."""
+
+    def __init__(self, project, held, expected, started):
+        """Remember the project, the held and expected ports, the run."""
+        self.project, self.held, self.expected = project, held, expected
+        self.started = started
+        self.data = os.path.join(project, ".localdb")
+        self.env = os.path.join(project, ".env")
+
+
+@pytest.fixture(scope="module")
+def local():
+    """One server, started by ``start`` with no ``.env``; gone at the end.
+
+    The first free port from 3307 is held by a listening socket during
+    that ``start``, so the server must take the next free one. At the
+    end the server is stopped and the scratch project removed, even
+    when a test failed or left it stopped.
+    """
+    project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
+    try:
+        with hold_first_free_port() as held:
+            expected = localdb.free_port(held + 1)
+            started = run(project, "start")
+        yield Local(project, held, expected, started)
+    finally:
+        remove_project(project)
+
+
+def test_start_without_env_starts_a_server_and_writes_env(local):
+    """``start`` makes the server in .localdb/, on loopback, and its .env.
+
+    The .env is mode 0600, holds the marker line and the five settings,
+    and ``alx`` with its password connects and may create ALX_prodev but
+    no other database.
+    """
+    assert local.started.returncode == 0, local.started.stderr
+    lines, values = read_env(local.project)
+    port = int(values["MYSQL_PORT"])
+    assert local.started.stdout == (
+        f"project-local server on 127.0.0.1:{port} (data in .localdb/)\n")
+    assert stat.S_IMODE(os.stat(local.env).st_mode) == 0o600
+    assert localdb.MARKER in lines
+    assert {key: value for key, value in values.items()
+            if key != "MYSQL_PASSWORD"} == {
+        "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(port),
+        "MYSQL_USER": "alx", "MYSQL_DATABASE": "ALX_prodev"}
+    assert len(values["MYSQL_PASSWORD"]) >= 16
+
+    pid = server_pid(local.project)
+    assert alive(pid)
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        arguments = cmdline.read().decode().split("\0")
+    assert "--datadir=" + os.path.join(local.data, "files") in arguments
+    settings = localdb.admin(local.data, "SELECT @@bind_address, @@port, "
+                             "@@datadir").split("\t")
+    assert settings[:2] == ["127.0.0.1", str(port)]
+    assert os.path.realpath(settings[2].strip()) == os.path.realpath(
+        os.path.join(local.data, "files"))
+
+    connection = connect_as_alx(values)
+    try:
+        query(connection, "CREATE DATABASE IF NOT EXISTS ALX_prodev")
+        with pytest.raises(mysql.connector.Error) as denied:
+            query(connection, "CREATE DATABASE alx_not_ours")
+        assert denied.value.errno == 1044  # access denied to database
+        names = {name for name, in query(connection, "SHOW DATABASES")}
+        assert names == {"information_schema", "ALX_prodev"}
+    finally:
+        connection.close()
+
+
+def test_start_takes_the_first_free_port_from_3307(local):
+    """With the first free port from 3307 held, the server takes the next.
+
+    ``expected`` is what ``free_port`` gave just before ``start``: the
+    first port after the held one that nothing listens on.
+    """
+    assert local.started.returncode == 0, local.started.stderr
+    _, values = read_env(local.project)
+    assert int(values["MYSQL_PORT"]) == local.expected
+    assert local.expected > local.held
+    assert localdb.admin(local.data, "SELECT @@port").strip() == str(
+        local.expected)
+
+
+def test_second_start_while_running_does_nothing(local):
+    """A ``start`` while the server runs keeps port, password and pid."""
+    _, before = read_env(local.project)
+    pid = server_pid(local.project)
+    again = run(local.project, "start")
+    assert again.returncode == 0, again.stderr
+    _, after = read_env(local.project)
+    assert after["MYSQL_PORT"] == before["MYSQL_PORT"]
+    assert after["MYSQL_PASSWORD"] == before["MYSQL_PASSWORD"]
+    assert server_pid(local.project) == pid
+    assert alive(pid)
+    assert stat.S_IMODE(os.stat(local.env).st_mode) == 0o600
+    connect_as_alx(after).close()
+
+
+def test_status_says_running(local):
+    """``status`` prints ``running`` while the server runs."""
+    done = run(local.project, "status")
+    assert (done.returncode, done.stdout) == (0, "running\n"), done.stderr
+
+
+def test_stop_then_start_restarts_with_the_same_password(local):
+    """``stop`` ends the server; ``start`` brings it back, same .env.
+
+    After the stop the server's process is gone, its port is free and
+    ``status`` says ``not running``. The restart reuses the password and
+    the port in .env (free again), and puts the file back to mode 0600
+    (widened meanwhile); the data written before the stop is there.
+    """
+    _, before = read_env(local.project)
+    connection = connect_as_alx(before)
+    try:
+        query(connection, "CREATE DATABASE IF NOT EXISTS ALX_prodev")
+        query(connection, "CREATE TABLE IF NOT EXISTS ALX_prodev.kept "
+              "(n INT)")
+        query(connection, "INSERT INTO ALX_prodev.kept VALUES (42)")
+    finally:
+        connection.close()
+    pid = server_pid(local.project)
+
+    stopped = run(local.project, "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == "project-local server stopped\n"
+    wait_for(lambda: not alive(pid), f"server {pid} to end")
+    assert not listening(int(before["MYSQL_PORT"]))
+    status = run(local.project, "status")
+    assert (status.returncode, status.stdout) == (0, "not running\n")
+    again = run(local.project, "stop")
+    assert again.stdout == "project-local server was not running\n"
+    os.chmod(local.env, 0o644)
+
+    started = run(local.project, "start")
+    assert started.returncode == 0, started.stderr
+    lines, after = read_env(local.project)
+    assert localdb.MARKER in lines
+    assert after["MYSQL_PASSWORD"] == before["MYSQL_PASSWORD"]
+    assert after["MYSQL_PORT"] == before["MYSQL_PORT"]
+    assert stat.S_IMODE(os.stat(local.env).st_mode) == 0o600
+    assert started.stdout == (f"project-local server on 127.0.0.1:"
+                              f"{after['MYSQL_PORT']} (data in .localdb/)\n")
+    assert alive(server_pid(local.project))
+    status = run(local.project, "status")
+    assert (status.returncode, status.stdout) == (0, "running\n")
+    connection = connect_as_alx(after)
+    try:
+        assert query(connection, "SELECT n FROM ALX_prodev.kept") == [(42,)]
+    finally:
+        connection.close()
+
+
+def test_start_leaves_a_users_env_alone():
+    """A .env without the marker names the user's server: used as is.
+
+    ``start`` says so, starts nothing (no .localdb/ appears) and leaves
+    the file byte for byte the same, and its mode too. A server started
+    by mistake is stopped, and the scratch project removed, at the end.
+    """
+    project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
+    env = os.path.join(project, ".env")
+    text = (b"# my own server\nMYSQL_HOST=db.example.com\nMYSQL_PORT=3306\n"
+            b"MYSQL_USER=me\nMYSQL_PASSWORD=s3cret\n\nMYSQL_DATABASE=mine")
+    try:
+        with open(env, "wb") as mine:
+            mine.write(text)
+        os.chmod(env, 0o644)
+
+        done = run(project, "start")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "using the server named in .env\n"
+        assert not os.path.exists(os.path.join(project, ".localdb"))
+        with open(env, "rb") as mine:
+            assert mine.read() == text
+        assert stat.S_IMODE(os.stat(env).st_mode) == 0o644
+    finally:
+        remove_project(project)
+
+
+def test_clean_keeps_a_users_env(tmp_path):
+    """localdb.py clean removes the local server's data and .env only.
+
+    A copy of the script in a scratch project, so that the real one's
+    server and .env are not touched.
+    """
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(os.path.join(ROOT, "scripts", "localdb.py"),
+                tmp_path / "scripts")
+    env, data = tmp_path / ".env", tmp_path / ".localdb"
+
+    def clean():
+        """Run the copy's clean; return whether .env and .localdb remain."""
+        subprocess.run([PYTHON, "scripts/localdb.py", "clean"],
+                       cwd=tmp_path, check=True, capture_output=True)
+        return env.exists(), data.exists()
+
+    for text, kept in [("MYSQL_HOST=db.example.com\n", True),
+                       (localdb.MARKER + "\nMYSQL_PORT=3307\n", False)]:
+        data.mkdir()
+        (data / "ibdata1").write_text("data")
+        env.write_text(text)
+        assert clean() == (kept, False)
