@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Load a users CSV into user_data: every record checked, none lost.
 
-``seed.insert_data(connection, path)`` calls ``load``. The pipeline:
+``seed.insert_data(connection, path)`` calls ``load(settings, path)``.
+The pipeline:
 
 1. ``records`` reads the CSV one record at a time (any column order, a
    byte-order mark and CRLF line ends are fine, extra columns ignored);
@@ -29,7 +30,7 @@ from operator import itemgetter
 from uuid import NAMESPACE_URL
 
 
-seed = __import__("seed")
+import db
 
 Counts = namedtuple("Counts", "loaded present rejected method")
 REQUIRED = ("name", "email", "age")
@@ -87,18 +88,18 @@ def records(path):
                     yield line, fields
                 line = reader.line_num + 1
     except UnicodeDecodeError:
-        raise seed.SetupError(f"{path}: line {first_bad_line(path)} is not "
-                              "UTF-8 text: save the file as UTF-8 and load "
-                              "it again") from None
+        raise db.SetupError(f"{path}: line {first_bad_line(path)} is not "
+                            "UTF-8 text: save the file as UTF-8 and load "
+                            "it again") from None
     except csv.Error as err:
         if "NUL" in str(err):  # Python 3.10's csv cannot read a NUL byte
-            raise seed.SetupError(f"{path}: line {line} holds a NUL byte, "
-                                  "which Python 3.10 cannot read as CSV: "
-                                  "remove it, or load with Python 3.11+, "
-                                  "which rejects that record") from None
-        raise seed.SetupError(f"{path}: line {line}: {err}: is a quote "
-                              "left open? fix that record and load the "
-                              "file again") from None
+            raise db.SetupError(f"{path}: line {line} holds a NUL byte, "
+                                "which Python 3.10 cannot read as CSV: "
+                                "remove it, or load with Python 3.11+, "
+                                "which rejects that record") from None
+        raise db.SetupError(f"{path}: line {line}: {err}: is a quote "
+                            "left open? fix that record and load the "
+                            "file again") from None
 
 
 def first_bad_line(path):
@@ -117,7 +118,7 @@ def layout(path, header):
     used = REQUIRED + ("user_id",)
     missing = [name for name in REQUIRED if name not in header]
     if missing or any(header.count(name) > 1 for name in used):
-        raise seed.SetupError(
+        raise db.SetupError(
             f"{path}: the header {','.join(header)!r} needs the columns "
             "name, email and age (and optionally user_id), each once: is "
             "the first line a header?")
@@ -188,7 +189,7 @@ class Rejects:
         try:
             return action(*args, **options)
         except OSError as err:
-            raise seed.SetupError(
+            raise db.SetupError(
                 f"{self.path}: cannot write the rejects file here "
                 f"({err.strerror}): load a copy of the CSV from a folder "
                 "you can write to") from None
@@ -206,13 +207,13 @@ def read_header(path):
     without the needed columns, before anything is sent to the server.
     """
     if not os.path.isfile(path):
-        raise seed.SetupError(f"{path}: no such file: name a CSV file with "
-                              'the header "name","email","age"')
+        raise db.SetupError(f"{path}: no such file: name a CSV file with "
+                            'the header "name","email","age"')
     rows = records(path)
     _, header = next(rows, (1, None))
     if header is None:
-        raise seed.SetupError(f"{path}: the file is empty: it needs a "
-                              'header "name","email","age" and rows')
+        raise db.SetupError(f"{path}: the file is empty: it needs a "
+                            'header "name","email","age" and rows')
     header = [name.strip().lower() for name in header]
     return rows, len(header), layout(path, header)
 
@@ -293,7 +294,7 @@ def put(cursor, table, clean, local):
     return inserted
 
 
-def send(chunks, folder, rejects):
+def send(conf, chunks, folder, rejects):
     """Load the chunks of clean rows in one transaction: all, or none.
 
     Return ``(total, inserted, repeats, method)``. ``IGNORE`` keeps the
@@ -303,7 +304,7 @@ def send(chunks, folder, rejects):
     rows go to a staging table as well, to find the repeats and their
     lines for the rejects file; the rest were already present.
     """
-    connection = seed.connect(allow_local_infile_in_path=folder)
+    connection = db.connect(conf, allow_local_infile_in_path=folder)
     try:
         cursor = connection.cursor()
         cursor.execute("SELECT @@GLOBAL.local_infile")
@@ -326,16 +327,16 @@ def send(chunks, folder, rejects):
         connection.commit()
         cursor.close()
     finally:
-        seed.close_quietly(connection)
+        db.close_quietly(connection)
     method = "LOAD DATA LOCAL INFILE" if local else "multi-row INSERT"
     return total, inserted, repeats, method
 
 
-def load(connection, path):
+def load(conf, path):
     """Load the CSV at ``path`` into user_data; report and return the counts.
 
-    ``connection`` is the course's argument; the load runs on a
-    connection of its own, one that may read a single private folder
+    The load runs on a connection of its own, made with settings
+    ``conf``, one that may read a single private folder
     holding nothing but the clean rows. The CSV is checked in a thread
     while the server loads the rows checked before. The one-line report
     goes to stderr, with the loader's notes: stdout stays the course's.
@@ -347,7 +348,8 @@ def load(connection, path):
                                 folder))
     done = False
     try:
-        total, inserted, repeats, method = send(chunks, folder, rejects)
+        total, inserted, repeats, method = send(conf, chunks, folder,
+                                                rejects)
         done = True
     finally:
         chunks.close()  # first, so that no thread writes in the folder

@@ -6,11 +6,18 @@ only), points the MYSQL_* variables at it, and stops it at the end.
 Tests that pause, kill or restart a server use ``spare``, a second one
 with TLS. Nothing is mocked.
 
+Settings: the session's server is named by MYSQL_* variables in
+``os.environ`` (which scripts run as subprocesses inherit), every one of
+them set, so that no ``.env`` fills a gap, and by the same values as
+the in-process default (``db.use``). A test that points elsewhere asks
+for ``configure`` and names the variables it changes.
+
 A test never races the server: it waits on a condition with a generous
 deadline (``wait_for``), and makes a fault happen at a known point with a
 lock it holds (``gate``: a stream or a load blocks at a chosen row until
 the test lets it go, or kills it there).
 """
+import contextlib
 import importlib
 import os
 import secrets
@@ -29,6 +36,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "scripts")]
 import localdb  # noqa: E402
 
 seed = importlib.import_module("seed")
+db = importlib.import_module("db")
 PYTHON = sys.executable
 DEADLINE = 120  # seconds: generous, for a shared and busy 2-core machine
 GATE = "alx_test_gate"  # the named lock that gated rows wait on
@@ -70,7 +78,9 @@ class Server:
                     "MYSQL_USER": localdb.USER, "MYSQL_PASSWORD": password,
                     "MYSQL_DATABASE": "ALX_prodev",
                     "MYSQL_CONNECT_TIMEOUT": "5", "MYSQL_READ_TIMEOUT": "60",
-                    "MYSQL_NET_WRITE_TIMEOUT": "3600"}
+                    "MYSQL_NET_WRITE_TIMEOUT": "3600", "MYSQL_SSL_CA": "",
+                    "MYSQL_SSL_VERIFY": ""}
+        self.settings = db.Settings.from_env(self.env)
 
     def admin(self, sql):
         """Run ``sql`` as root on the server; return its tab-separated text."""
@@ -240,9 +250,8 @@ def server():
     try:
         started = Server(folder)
         os.environ.update(started.env)
-        for name in ("MYSQL_SSL_CA", "MYSQL_SSL_VERIFY"):
-            os.environ.pop(name, None)
-        yield started
+        with db.use(started.settings):
+            yield started
     finally:
         localdb.stop(folder)
         shutil.rmtree(folder, ignore_errors=True)
@@ -307,11 +316,27 @@ def spare_server(certs):
 
 
 @pytest.fixture
-def spare(spare_server, monkeypatch):
-    """Point the MYSQL_* settings at the running spare server."""
+def configure(monkeypatch):
+    """Return ``point(**variables)``: this test's settings, changed.
+
+    ``point(MYSQL_DATABASE="x")`` sets the variables in ``os.environ``
+    (for scripts run as subprocesses) and makes the settings they give
+    the default in this process, until the test ends.
+    """
+    with contextlib.ExitStack() as stack:
+        def point(**variables):
+            """Set the MYSQL_* ``variables``; make their settings current."""
+            for name, value in variables.items():
+                monkeypatch.setenv(name, value)
+            return stack.enter_context(db.use(db.Settings.from_env()))
+        yield point
+
+
+@pytest.fixture
+def spare(spare_server, configure):
+    """Point the settings at the running spare server."""
     spare_server.ensure_running()
-    for name, value in spare_server.env.items():
-        monkeypatch.setenv(name, value)
+    configure(**spare_server.env)
     yield spare_server
     spare_server.ensure_running()
 
@@ -356,13 +381,13 @@ def make_csv(path, rows, seed_value=2025):
 
 
 @pytest.fixture
-def database(server, monkeypatch):
+def database(server, configure):
     """A new, empty database with the user_data table, dropped afterwards.
 
-    MYSQL_DATABASE names it for the duration of the test.
+    The settings name it for the duration of the test.
     """
     name = "ALX_prodev_t" + secrets.token_hex(4)
-    monkeypatch.setenv("MYSQL_DATABASE", name)
+    configure(MYSQL_DATABASE=name)
     connection = seed.connect(database=False)
     seed.create_database(connection)
     connection.close()

@@ -19,9 +19,9 @@ from uuid import NAMESPACE_URL, uuid5
 import mysql.connector
 import pytest
 from mysql.connector.connection import MySQLConnection
-from mysql.connector.connection_cext import CMySQLConnection
 
-from conftest import PYTHON, ROOT, gated_table, run_piped, run_script, seed
+from conftest import (PYTHON, ROOT, db, gated_table, run_piped, run_script,
+                      seed)
 
 streaming = importlib.import_module("0-stream_users")
 batching = importlib.import_module("1-batch_processing")
@@ -39,9 +39,9 @@ CENT = Decimal("0.01")
 
 
 @pytest.fixture
-def prodev(course_db, monkeypatch):
+def prodev(course_db, configure):
     """ALX_prodev, seeded from user_data.csv, named by MYSQL_DATABASE."""
-    monkeypatch.setenv("MYSQL_DATABASE", "ALX_prodev")
+    configure(MYSQL_DATABASE="ALX_prodev")
     return course_db
 
 
@@ -149,21 +149,6 @@ def test_lazy_pagination_is_lazy_paginate():
 def test_streams_are_generator_functions(function):
     """The four streams are generators, as the course asks."""
     assert inspect.isgeneratorfunction(function)
-
-
-# The driver
-
-def test_c_extension_driver_active(server):
-    """The connector's C extension is there and seed.connect() uses it."""
-    print(f"mysql.connector {mysql.connector.__version__}, "
-          f"HAVE_CEXT={mysql.connector.HAVE_CEXT}")
-    connection = seed.connect(database=False)
-    try:
-        print(f"seed.connect() gives {type(connection).__name__}")
-        assert mysql.connector.HAVE_CEXT is True
-        assert isinstance(connection, CMySQLConnection)
-    finally:
-        connection.close()
 
 
 # The main scripts, on the committed CSV
@@ -557,14 +542,14 @@ def test_islice_program_is_quiet(prodev, server, program):
 
 
 def test_close_of_million_row_stream_cancels_the_query(
-        big_db, server, monkeypatch):
+        big_db, server, configure):
     """Closing after 10 of 1,000,000 rows cancels the query on the server.
 
     The close sends one KILL QUERY, the stream's connection ends, and the
     server has sent a small part of the table, not the rest of it (what
     a close that drains the result would cost; the benchmark times it).
     """
-    monkeypatch.setenv("MYSQL_DATABASE", big_db)
+    configure(MYSQL_DATABASE=big_db)
     table_bytes = int(server.admin(
         "SELECT SUM(LENGTH(user_id) + LENGTH(name) + LENGTH(email) + 10) "
         f"FROM `{big_db}`.user_data"))
@@ -584,14 +569,14 @@ def test_close_of_million_row_stream_cancels_the_query(
 
 
 def use_pure_driver(monkeypatch):
-    """Make seed.connect ask for the connector's pure-Python protocol."""
-    connect = seed.connect
+    """Make every connection use the connector's pure-Python protocol."""
+    connect = db.connect
 
-    def pure(database=True, **options):
-        """Open a pure-Python connection with the project's settings."""
-        return connect(database, use_pure=True, **options)
+    def pure(conf, database=True, **options):
+        """Open a pure-Python connection with settings ``conf``."""
+        return connect(conf, database, use_pure=True, **options)
 
-    monkeypatch.setattr(seed, "connect", pure)
+    monkeypatch.setattr(db, "connect", pure)
 
 
 @pytest.fixture(scope="module")
@@ -605,13 +590,13 @@ def gated(server):
 
 @pytest.mark.parametrize("driver", ["c_extension", "pure_python"])
 def test_query_killed_on_server_raises(gated, gate, server, monkeypatch,
-                                       driver):
+                                       configure, driver):
     """A query killed mid-stream raises an error, never a short stream.
 
     The stream has rows; its query waits at the gate (row 5,000) when
     it is killed there. No row past the gate arrives, then the error.
     """
-    monkeypatch.setenv("MYSQL_DATABASE", gated)
+    configure(MYSQL_DATABASE=gated)
     if driver == "pure_python":
         use_pure_driver(monkeypatch)
     before = server.ids()

@@ -113,9 +113,9 @@ def run(folder, script, head=None):
 
 
 @pytest.fixture
-def prodev(course_copy, monkeypatch):
+def prodev(course_copy, configure):
     """The course's copy, with this process's settings on ALX_prodev."""
-    monkeypatch.setenv("MYSQL_DATABASE", "ALX_prodev")
+    configure(MYSQL_DATABASE="ALX_prodev")
     return course_copy[0]
 
 

@@ -140,12 +140,12 @@ def consume(stream):
     return count, None
 
 
-def test_server_killed_mid_stream_raises(spare, spare_gated, monkeypatch):
+def test_server_killed_mid_stream_raises(spare, spare_gated, configure):
     """SIGKILL of the server mid-stream: an error, not a shorter stream.
 
     The server is killed while the stream's query waits at the gate.
     """
-    monkeypatch.setenv("MYSQL_DATABASE", spare_gated)
+    configure(MYSQL_DATABASE=spare_gated)
     gate = Gate(spare)
     try:
         stream = stream_users()
@@ -170,13 +170,13 @@ STREAMS = [
 @pytest.mark.parametrize("name, start", STREAMS,
                          ids=[stream[0] for stream in STREAMS])
 def test_killed_connection_mid_stream_raises(server, gated, gate,
-                                             monkeypatch, name, start):
+                                             configure, name, start):
     """KILL of a stream's connection from another session: an error.
 
     The connection is killed while its query waits at the gate: the
     rows before the gate may arrive, none after it, then the error.
     """
-    monkeypatch.setenv("MYSQL_DATABASE", gated)
+    configure(MYSQL_DATABASE=gated)
     stream = start()
     next(stream)
     server.admin(f"KILL {gate.waiting():d}")
@@ -229,12 +229,12 @@ def within(seconds, work):
     return result
 
 
-def test_paused_server_connect_times_out(spare, monkeypatch):
+def test_paused_server_connect_times_out(spare, configure):
     """A paused server: MYSQL_CONNECT_TIMEOUT ends the wait to connect.
 
     In the module and in a script, with a clear one-line error.
     """
-    monkeypatch.setenv("MYSQL_CONNECT_TIMEOUT", "2")
+    configure(MYSQL_CONNECT_TIMEOUT="2")
     os.kill(spare.pid(), signal.SIGSTOP)
     try:
         with pytest.raises(seed.SetupError) as raised:
@@ -246,13 +246,13 @@ def test_paused_server_connect_times_out(spare, monkeypatch):
         os.kill(spare.pid(), signal.SIGCONT)
 
 
-def test_paused_server_read_times_out(spare, spare_gated, monkeypatch):
+def test_paused_server_read_times_out(spare, spare_gated, configure):
     """A server paused mid-stream: MYSQL_READ_TIMEOUT ends the wait.
 
     The server is paused while the stream's query waits at the gate.
     """
-    monkeypatch.setenv("MYSQL_DATABASE", spare_gated)
-    monkeypatch.setenv("MYSQL_READ_TIMEOUT", "2")
+    configure(MYSQL_DATABASE=spare_gated)
+    configure(MYSQL_READ_TIMEOUT="2")
     gate = Gate(spare)
     try:
         stream = stream_users()
@@ -274,7 +274,7 @@ WRITING = ("COMMAND = 'Query' AND STATE = 'Writing to net' AND "
 
 
 def test_slow_consumer_outlasts_net_write_timeout(spare, spare_gated,
-                                                  monkeypatch):
+                                                  configure):
     """A reader pausing past the server's net_write_timeout gets every row.
 
     The server's own value is 1 s. Two streams pause after their first
@@ -285,11 +285,11 @@ def test_slow_consumer_outlasts_net_write_timeout(spare, spare_gated,
     """
     spare.admin("SET GLOBAL net_write_timeout = 1")
     try:
-        monkeypatch.setenv("MYSQL_NET_WRITE_TIMEOUT", "3600")
+        configure(MYSQL_NET_WRITE_TIMEOUT="3600")
         kept = stream_users()
         next(kept)
         (writer,) = wait_for(lambda: spare.ids(WRITING), "a blocked write")
-        monkeypatch.setenv("MYSQL_NET_WRITE_TIMEOUT", "3")
+        configure(MYSQL_NET_WRITE_TIMEOUT="3")
         cut = stream_users()
         next(cut)
         (cut_id,) = wait_for(lambda: spare.ids(WRITING) - {writer},
@@ -343,12 +343,12 @@ def test_bad_argument_raises_before_sql(server, name, call, value, error):
 
 
 @pytest.mark.parametrize("verify", ["1", None])
-def test_tls_with_the_right_ca_encrypts(spare, certs, monkeypatch,
+def test_tls_with_the_right_ca_encrypts(spare, certs, configure,
                                         verify):
     """MYSQL_SSL_CA (verified or not) reaches the driver: TLS is used."""
-    monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
+    configure(MYSQL_SSL_CA=certs["ca.pem"])
     if verify:
-        monkeypatch.setenv("MYSQL_SSL_VERIFY", verify)
+        configure(MYSQL_SSL_VERIFY=verify)
     connection = seed.connect()
     try:
         cursor = connection.cursor()
@@ -359,14 +359,14 @@ def test_tls_with_the_right_ca_encrypts(spare, certs, monkeypatch,
 
 
 def test_tls_asked_of_a_server_without_it_fails(server, database, certs,
-                                                monkeypatch):
+                                                configure):
     """MYSQL_SSL_CA, a server without TLS: one line, no plain-text session.
 
     The session's server has no TLS; the driver alone would go on
     unencrypted. The script exits 1 with one line naming the problem.
     """
     assert server.admin("SELECT @@have_ssl").strip() != "YES"
-    monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
+    configure(MYSQL_SSL_CA=certs["ca.pem"])
     with pytest.raises(seed.SetupError, match="the server offers none"):
         seed.connect(database=False)
     done = run_script("4-stream_ages.py")
@@ -375,14 +375,14 @@ def test_tls_asked_of_a_server_without_it_fails(server, database, certs,
 
 
 @pytest.mark.parametrize("ca", ["other.pem", "missing.pem"])
-def test_tls_with_a_wrong_ca_fails_clearly(spare, certs, monkeypatch,
+def test_tls_with_a_wrong_ca_fails_clearly(spare, certs, configure,
                                            ca):
     """A CA that did not sign the server's certificate, or no CA file:
     the connection fails with one line that says what to check."""
     path = certs.get(ca) or os.path.join(os.path.dirname(certs["ca.pem"]),
                                          ca)
-    monkeypatch.setenv("MYSQL_SSL_CA", path)
-    monkeypatch.setenv("MYSQL_SSL_VERIFY", "1")
+    configure(MYSQL_SSL_CA=path)
+    configure(MYSQL_SSL_VERIFY="1")
     with pytest.raises(seed.SetupError) as raised:
         seed.connect()
     assert "MYSQL_SSL_CA" in str(raised.value)
@@ -391,7 +391,7 @@ def test_tls_with_a_wrong_ca_fails_clearly(spare, certs, monkeypatch,
     assert "MYSQL_SSL_CA" in done.stderr
 
 
-def test_tls_verify_refuses_another_host_name(spare, certs, monkeypatch):
+def test_tls_verify_refuses_another_host_name(spare, certs, configure):
     """MYSQL_SSL_VERIFY=1 refuses a certificate made for another host.
 
     The server presents a certificate the right CA signed, but for
@@ -399,14 +399,14 @@ def test_tls_verify_refuses_another_host_name(spare, certs, monkeypatch):
     the same server is reached over TLS: only the name is wrong.
     """
     active = os.path.join(spare.folder, "active")
-    monkeypatch.setenv("MYSQL_SSL_CA", certs["ca.pem"])
+    configure(MYSQL_SSL_CA=certs["ca.pem"])
     try:
         for name in ("pem", "key"):
             shutil.copy(certs["elsewhere." + name], os.path.join(active, name))
         spare.admin("FLUSH SSL")
         connection = seed.connect()
         seed.close_quietly(connection)
-        monkeypatch.setenv("MYSQL_SSL_VERIFY", "1")
+        configure(MYSQL_SSL_VERIFY="1")
         with pytest.raises(seed.SetupError, match="MYSQL_SSL_CA"):
             seed.connect()
         done = run_script("4-stream_ages.py")

@@ -629,7 +629,7 @@ def watch_puts(monkeypatch):
 
 
 def test_loader_folder_is_private_and_removed(database, tmp_path, capsys,
-                                              monkeypatch):
+                                              monkeypatch, configure):
     """The loader's folder is mode 0700, holds only its rows, then goes.
 
     It is looked at each time a chunk is sent; it is removed after a load
@@ -650,7 +650,7 @@ def test_loader_folder_is_private_and_removed(database, tmp_path, capsys,
     names = set().union(*(names for _, _, names in seen))
     assert names == {f"rows-{number}.tsv" for number in range(4)}
     assert os.listdir(temp) == []
-    monkeypatch.setenv("MYSQL_PASSWORD", "not-the-password")
+    configure(MYSQL_PASSWORD="not-the-password")
     with pytest.raises(seed.SetupError):
         seed.insert_data(database, path)
     assert os.listdir(temp) == []

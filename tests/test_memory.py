@@ -36,7 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import PYTHON, ROOT, make_csv, seed
+from conftest import PYTHON, ROOT, db, make_csv, seed
 
 SMALL, BIG = 10_000, 200_000  # rows in the small and the large table
 MARGIN_MB = 8  # allowed growth of a stream's peak, small -> large table
@@ -183,7 +183,7 @@ def build(server, name, rows=0):
             f" FROM seq_1_to_{rows:d}")  # seq_1_to_0 would be 1, 0
     server.admin(
         f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}` "
-        f"CHARACTER SET {seed.CHARSET} COLLATE {seed.COLLATION}; "
+        f"CHARACTER SET {db.CHARSET} COLLATE {db.COLLATION}; "
         f"USE `{name}`; {seed.TABLE}" + (f"; {fill}" if rows else ""))
 
 

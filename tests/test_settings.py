@@ -30,8 +30,8 @@ SETTINGS = ("MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD",
 
 # The one place that reads the settings: adapt it if settings() changes.
 # argv[1] is the folder holding seed.py; it prints the database's name.
-PROBE = ("import sys; sys.path.insert(0, sys.argv[1]); import seed; "
-         "print(seed.__file__); print(seed.settings()['database'])")
+PROBE = ("import sys; sys.path.insert(0, sys.argv[1]); import db; "
+         "print(db.__file__); print(db.settings().database)")
 
 
 class Listener:

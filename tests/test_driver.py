@@ -1,0 +1,131 @@
+"""The driver and the layers: the fast path is the one in use, no cycles.
+
+``driver.py`` holds every use of the connector's internals. If a driver
+upgrade renames one, the code falls back to the public, slower path in
+silence; these tests fail instead. The import graph of the project's
+own modules has one direction: each imports only those below it.
+"""
+import ast
+import glob
+import os
+import subprocess
+
+import mysql.connector
+import pytest
+from mysql.connector.connection_cext import CMySQLConnection
+
+from conftest import PYTHON, ROOT, seed
+
+import driver
+
+stream_users = __import__("0-stream_users").stream_users
+
+# Each module of ours, and the ones of ours it may import.
+LAYERS = {
+    "driver": set(),
+    "db": {"driver"},
+    "loader": {"db", "driver"},
+    "seed": {"db", "loader"},
+    "0-stream_users": {"seed"},
+    "1-batch_processing": {"seed"},
+    "2-lazy_paginate": {"seed"},
+    "4-stream_ages": {"seed"},
+    "keyset_paginate": {"seed"},
+    "0-main": {"seed"},
+    "1-main": {"seed", "0-stream_users"},
+    "2-main": {"seed", "1-batch_processing"},
+    "3-main": {"seed", "2-lazy_paginate"},
+}
+
+
+def test_c_extension_driver_active(server):
+    """The connector's C extension is there and connections use it."""
+    print(f"mysql.connector {mysql.connector.__version__}, "
+          f"HAVE_CEXT={mysql.connector.HAVE_CEXT}")
+    connection = seed.connect(database=False)
+    try:
+        assert mysql.connector.HAVE_CEXT is True
+        assert isinstance(connection, CMySQLConnection)
+        assert driver.fast(connection)
+    finally:
+        connection.close()
+
+
+def test_streams_take_the_fast_path(course_db, monkeypatch):
+    """A stream reads its rows through the C extension's fetch_row.
+
+    ``driver.native`` is watched: the stream asked it for the C handle,
+    and got one, for every connection it read from.
+    """
+    answers = []
+    native = driver.native
+
+    def watched(connection):
+        """Note what the adapter finds for ``connection``."""
+        handle = native(connection)
+        answers.append(handle)
+        return handle
+
+    monkeypatch.setattr(driver, "native", watched)
+    assert len(list(stream_users())) == 1000
+    assert answers and all(handle is not None for handle in answers)
+
+
+def test_pure_python_connection_is_not_fast(server):
+    """The check can fail: a pure-Python connection is not the fast path."""
+    connection = seed.connect(database=False, use_pure=True)
+    try:
+        assert not driver.fast(connection)
+        assert driver.quoter(connection) is None
+    finally:
+        connection.close()
+
+
+def our_imports(path):
+    """Return the names of the project's modules that ``path`` imports.
+
+    ``import x``, ``from x import y`` and ``__import__("x")`` all count.
+    """
+    with open(path, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", None)
+              == "__import__" and isinstance(node.args[0], ast.Constant)):
+            names.add(node.args[0].value)
+    return names & set(LAYERS)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(ROOT,
+                                                               "*.py"))),
+                         ids=os.path.basename)
+def test_imports_go_one_way(path):
+    """Each module imports only the modules of ours below it."""
+    name = os.path.basename(path)[:-3]
+    assert name in LAYERS, f"{name}: give it a place in LAYERS"
+    assert our_imports(path) <= LAYERS[name]
+
+
+def test_layers_have_no_cycle():
+    """The allowed imports themselves form no cycle: an order exists."""
+    placed, left = [], dict(LAYERS)
+    while left:
+        ready = [name for name, below in left.items() if below <= set(placed)]
+        assert ready, f"a cycle among {sorted(left)}"
+        placed.extend(ready)
+        for name in ready:
+            del left[name]
+    assert placed.index("driver") < placed.index("db") < placed.index(
+        "loader") < placed.index("seed")
+
+
+@pytest.mark.parametrize("module", ["driver", "db", "loader", "seed"])
+def test_each_layer_imports_alone(module):
+    """``python -c "import <module>"`` works, each on its own."""
+    done = subprocess.run([PYTHON, "-c", f"import {module}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
