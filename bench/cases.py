@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""What the benchmark measures: each case, run in a process of its own.
+
+    bench/cases.py CASE DATABASE ARG    # started by bench/run.py
+
+A case is one function taking a dict, ``database`` and what its runner
+passes in JSON (nothing more for most), and returning ``timed(work)``:
+the wall time of the work and what it returned. ``@case`` registers it
+in ``CASES`` with how bench/run.py runs it and how the results name it:
+
+- ``"stream"``: on each table, each time next to its ``anchor``, the
+  fastest way to read the same rows (the C client with ``--quick``);
+- ``"seed"``: on each CSV of ``csvs`` into an empty table (``rows``:
+  only that many), in the same repetition as ``anchor``, LOAD DATA LOCAL
+  of the same file; the ``paired`` ones run right next to each other;
+- ``"page"``: on each table, one page at each depth;
+- ``"anchor"``: only as another case's anchor.
+
+Adding a case is adding one function here. The process prints one JSON
+line: the result, with the peak RSS (``ru_maxrss``) of this process, or
+of the client for a case run by the command-line client.
+"""
+import argparse
+import contextlib
+import csv
+import io
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+import uuid
+from collections import deque, namedtuple
+from itertools import islice
+
+import server
+
+SELECT = "SELECT user_id, name, email, age FROM user_data ORDER BY user_id"
+AGES = "SELECT age FROM user_data"
+AVG = "SELECT ROUND(AVG(age), 2) FROM user_data"
+LOAD = ("LOAD DATA LOCAL INFILE '{path}' INTO TABLE user_data CHARACTER SET "
+        "utf8mb4 FIELDS TERMINATED BY ',' ENCLOSED BY '\"' LINES TERMINATED "
+        "BY '\\n' IGNORE 1 LINES (name, email, age) SET user_id = UUID()")
+INSERT = ("INSERT INTO user_data (user_id, name, email, age) "
+          "VALUES (%s, %s, %s, %s)")
+SLICE = 50_000  # rows of the row-by-row baseline
+PAGE = 100
+DEPTHS = (0, 10, 50, 100)  # percent of the table; 100 is the last page
+PAGE_TRIES = 5  # calls at each depth, in each process
+BIG, MID = "1m", "200k"  # the CSVs the seeding cases load (see tables.py)
+
+Case = namedtuple("Case", "run group title anchor csvs rows paired")
+CASES = {}
+
+
+def case(group, title, anchor=None, csvs=(BIG,), rows=None, paired=False):
+    """Register the decorated function as the case of its name."""
+    def register(function):
+        """Add ``function`` to CASES; return it unchanged."""
+        CASES[function.__name__] = Case(function, group, title, anchor,
+                                        csvs, rows, paired)
+        return function
+    return register
+
+
+def grouped(group):
+    """Return the names of the cases of ``group``, in the order defined."""
+    return [name for name, spec in CASES.items() if spec.group == group]
+
+
+def seeding_plan():
+    """Return each CSV the seeding cases load, with its cases, in order."""
+    names = grouped("seed")
+    labels = dict.fromkeys(label for name in names
+                           for label in CASES[name].csvs)
+    return [(label, [name for name in names if label in CASES[name].csvs])
+            for label in labels]
+
+
+def timed(work):
+    """Run ``work()``; return its wall time in seconds and its value."""
+    start = time.perf_counter()
+    value = work()
+    return {"seconds": time.perf_counter() - start, "value": value}
+
+
+def task(name):
+    """Import one of the course's task modules by its file name."""
+    return __import__(name)
+
+
+def client(sql, database, extra=()):
+    """Time the C client running ``sql``; report its peak RSS.
+
+    Without GNU time, the peak is ``RUSAGE_CHILDREN``'s: an upper bound,
+    since a child started by this process inherits its peak.
+    """
+    with tempfile.NamedTemporaryFile("r") as memory:
+        result = timed(lambda: server.run_client(sql, database, extra,
+                                                 memory.name))
+        kilobytes = memory.read().strip()
+    if kilobytes.isdigit():
+        result["rss_mb"] = int(kilobytes) / 1024
+    else:
+        result["external"] = True
+    return result
+
+
+# ----------------------------------------------------------- streaming --
+
+@case("anchor", "client --quick, the full SELECT")
+def client_full(arg):
+    """Time the C client reading the full SELECT to /dev/null."""
+    return client(SELECT, arg["database"])
+
+
+@case("anchor", "client --quick, SELECT age")
+def client_ages(arg):
+    """Time the C client reading every age to /dev/null."""
+    return client(AGES, arg["database"])
+
+
+@case("stream", "stream_users()", anchor="client_full")
+def stream(arg):
+    """Consume stream_users() without keeping a row."""
+    stream_users = task("0-stream_users").stream_users
+    return timed(lambda: len(deque(stream_users(), maxlen=0)))
+
+
+@case("stream", "stream_users_in_batches(1000)", anchor="client_full")
+def batches(arg):
+    """Consume stream_users_in_batches(1000) without keeping a batch."""
+    in_batches = task("1-batch_processing").stream_users_in_batches
+    return timed(lambda: len(deque(in_batches(1000), maxlen=0)))
+
+
+@case("stream", "naive cursor.fetchall() (dicts)", anchor="client_full")
+def fetchall(arg):
+    """Time reading the whole table as dicts with fetchall, the naive way."""
+    def naive():
+        """Read every row into a list of dicts; return how many."""
+        connection = server.connect(arg["database"])
+        cursor = connection.cursor(dictionary=True)
+        cursor.execute(SELECT)
+        rows = cursor.fetchall()
+        cursor.close()
+        connection.close()
+        return len(rows)
+    return timed(naive)
+
+
+@case("stream", "average_age(stream_user_ages())", anchor="client_ages")
+def ages(arg):
+    """Compute average_age(stream_user_ages()); the value is the average."""
+    module = task("4-stream_ages")
+    return timed(lambda: str(module.average_age(module.stream_user_ages())))
+
+
+@case("stream", "SQL AVG(age) (reference)", anchor="client_ages")
+def sql_avg(arg):
+    """Time the server's own ROUND(AVG(age), 2), the reference value."""
+    def average():
+        """Return the server's average age, as text."""
+        connection = server.connect(arg["database"])
+        cursor = connection.cursor()
+        cursor.execute(AVG)
+        value = cursor.fetchone()[0]
+        cursor.close()
+        connection.close()
+        return str(value)
+    return timed(average)
+
+
+# ------------------------------------------------------------- seeding --
+
+def seed_insert(path, database):
+    """Run seed.insert_data on ``path``; return its Counts as a dict."""
+    connection = server.connect(database)
+    try:
+        return server.seed.insert_data(connection, path)._asdict()
+    finally:
+        connection.close()
+
+
+@case("seed", "seed.insert_data", anchor="load_data", csvs=(BIG, MID),
+      paired=True)
+def insert_data(arg):
+    """Time seed.insert_data loading the CSV into the empty table."""
+    return timed(lambda: seed_insert(arg["path"], arg["database"]))
+
+
+@case("seed", "LOAD DATA LOCAL INFILE, user_id = UUID()",
+      anchor="load_data", csvs=(BIG, MID), paired=True)
+def load_data(arg):
+    """Time LOAD DATA LOCAL INFILE of the CSV by the C client."""
+    return client(LOAD.format(path=arg["path"]), arg["database"],
+                  ["--local-infile=1"])
+
+
+@case("seed", "seed.insert_data, server refusing LOCAL INFILE",
+      anchor="load_data")
+def insert_fallback(arg):
+    """Time seed.insert_data with the server refusing LOCAL INFILE.
+
+    As MySQL 8 ships; the project-local server's admin sets it, over the
+    server's socket, before the clock starts and back after it stops.
+    """
+    server.admin("SET GLOBAL local_infile = 0")
+    try:
+        return timed(lambda: seed_insert(arg["path"], arg["database"]))
+    finally:
+        server.admin("SET GLOBAL local_infile = 1")
+
+
+@case("seed", f"row-by-row INSERT + commit (first {SLICE // 1000}k rows)",
+      anchor="load_data", rows=SLICE)
+def row_by_row(arg):
+    """Insert the CSV's first rows one by one, a commit each.
+
+    This is how most course solutions seed the table.
+    """
+    def insert():
+        """Insert ``arg['rows']`` rows; return how many."""
+        connection = server.connect(arg["database"])
+        connection.autocommit = False
+        cursor = connection.cursor()
+        with open(arg["path"], encoding="utf-8", newline="") as source:
+            for row in islice(csv.DictReader(source), arg["rows"]):
+                cursor.execute(INSERT, (str(uuid.uuid4()), row["name"],
+                                        row["email"], row["age"]))
+                connection.commit()
+        cursor.close()
+        connection.close()
+        return arg["rows"]
+    return timed(insert)
+
+
+# --------------------------------------------------------------- pages --
+
+def pages(calls, tries):
+    """Time each call ``tries`` times; return each's median ms and page.
+
+    One untimed call first: the first connection of a process is slower.
+    """
+    calls[0][0](*calls[0][1])
+    times = [[] for _ in calls]
+    found = [None] * len(calls)
+    for _ in range(tries):
+        for at, (function, args) in enumerate(calls):
+            start = time.perf_counter()
+            page = function(*args)
+            times[at].append(time.perf_counter() - start)
+            found[at] = page
+    value = [{"ms": 1000 * statistics.median(spent), "rows": len(page),
+              "first": page[0]["user_id"] if page else None}
+             for spent, page in zip(times, found)]
+    return {"seconds": None, "value": value}
+
+
+@case("page", "paginate_users(100, offset)")
+def offset_pages(arg):
+    """Time one OFFSET page at each depth; medians in ms."""
+    paginate = task("2-lazy_paginate").paginate_users
+    return pages([(paginate, (PAGE, depth["offset"]))
+                  for depth in arg["depths"]], arg["tries"])
+
+
+@case("page", "keyset_page(100, after)")
+def keyset_pages(arg):
+    """Time one keyset page at each depth; medians in ms."""
+    keyset = task("keyset_paginate").keyset_page
+    return pages([(keyset, (PAGE, depth["after"]))
+                  for depth in arg["depths"]], arg["tries"])
+
+
+# ------------------------------------------------------------ the child --
+
+def main():
+    """Run one case in this process; print its result as one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("database")
+    parser.add_argument("arg", help="the case's argument, in JSON")
+    args = parser.parse_args()
+    os.environ.update(server.environment(args.database))  # for the tasks
+    arg = dict(json.loads(args.arg), database=args.database)
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = CASES[args.case].run(arg)
+    usage = resource.RUSAGE_CHILDREN if result.pop("external", False) \
+        else resource.RUSAGE_SELF
+    result.setdefault("rss_mb", resource.getrusage(usage).ru_maxrss / 1024)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The benchmark's data: the CSVs, and a user_data table of each size.
+
+The CSVs are made by ``scripts/make_users_csv.py`` in ``bench/data/``
+(kept between runs). The tables of 10k, 100k and 1M rows are in the
+databases ``ALX_prodev_bench_10k``, ``_100k`` and ``_1m`` on the
+project-local server; a table that already has the right row count is
+reused. The 200k-row CSV is only loaded by the seeding cases.
+"""
+import os
+import subprocess
+import sys
+
+import cases
+import launch
+import server
+
+DATA = os.path.join(launch.BENCH, "data")
+SIZES = (("10k", 10_000), ("100k", 100_000), (cases.BIG, 1_000_000))
+BIG = cases.BIG
+CSVS = dict(SIZES, **{cases.MID: 200_000})  # label: rows, of each CSV
+
+
+def database_of(label):
+    """Return the name of the benchmark database for the size ``label``."""
+    return "ALX_prodev_bench_" + label
+
+
+def make_csvs():
+    """Write the CSVs of each size into bench/data, unless already there.
+
+    Return the path of each, by label.
+    """
+    os.makedirs(DATA, exist_ok=True)
+    paths = {}
+    for label, rows in CSVS.items():
+        path = os.path.join(DATA, f"users_{label}.csv")
+        if not os.path.exists(path):
+            with launch.step(f"writing {rows:,} rows to "
+                             f"{os.path.relpath(path)}"):
+                subprocess.run(
+                    [sys.executable,
+                     os.path.join(server.ROOT, "scripts", "make_users_csv.py"),
+                     path + ".part", "--rows", str(rows)], check=True)
+            os.replace(path + ".part", path)
+        paths[label] = path
+    return paths
+
+
+def fresh_table(database):
+    """Create ``database`` if needed and an empty user_data in it."""
+    server.query(None, f"CREATE DATABASE IF NOT EXISTS `{database}` "
+                 f"CHARACTER SET {server.db.CHARSET} "
+                 f"COLLATE {server.db.COLLATION}")
+    server.query(database, "DROP TABLE IF EXISTS user_data")
+    server.query(database, server.seed.TABLE)
+
+
+def row_count(database):
+    """Return the rows in user_data of ``database``, None if it has none."""
+    exists = server.query(None, "SELECT COUNT(*) FROM information_schema."
+                          "tables WHERE table_schema = %s AND table_name = "
+                          "'user_data'", (database,))[0][0]
+    if not exists:
+        return None
+    return server.query(database, "SELECT COUNT(*) FROM user_data")[0][0]
+
+
+def drop(database):
+    """Drop ``database``, if it exists."""
+    server.query(None, f"DROP DATABASE IF EXISTS `{database}`")
+
+
+def prepare_tables(paths):
+    """Load each size's table, unless it already has its rows.
+
+    Each load is seed.insert_data, run as the ``insert_data`` case.
+    Return the load path taken by each load done (empty: all reused).
+    """
+    methods = {}
+    for label, rows in SIZES:
+        database = database_of(label)
+        if row_count(database) == rows:
+            launch.note(f"{database}: {rows:,} rows, reused")
+            continue
+        fresh_table(database)
+        counts = launch.run_case(f"loading {rows:,} rows into {database}",
+                                 "insert_data", database,
+                                 {"path": paths[label]})["value"]
+        if row_count(database) != rows:
+            sys.exit(f"error: {database} has {row_count(database)} rows "
+                     f"after the load, not {rows}: {counts}")
+        methods[label] = counts["method"]
+        launch.note(f"{database}: {rows:,} rows loaded by {counts['method']}")
+    return methods
