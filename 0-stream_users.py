@@ -14,7 +14,7 @@ from types import ModuleType
 
 seed = __import__("seed")
 
-SQL = "SELECT user_id, name, email, age FROM user_data ORDER BY user_id"
+SQL = "SELECT user_id, name, email, age FROM user_data"  # by user_id
 
 
 def stream_users():
@@ -23,7 +23,8 @@ def stream_users():
     >>> next(stream_users())  # doctest: +SKIP
     {'user_id': '00af05c9-...', 'name': 'Brad Dach', 'email': ..., 'age': 73}
     """
-    yield from chain.from_iterable(map(seed.as_users, seed.stream_rows(SQL)))
+    batches = seed.stream_rows(SQL, key="user_id")
+    yield from chain.from_iterable(map(seed.as_users, batches))
 
 
 class CallableModule(ModuleType):

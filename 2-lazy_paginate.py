@@ -11,7 +11,8 @@ def paginate_users(page_size, offset):
     seed.check_int(offset, "offset", minimum=0)
     sql = ("SELECT user_id, name, email, age FROM user_data ORDER BY user_id"
            f" LIMIT {page_size:d} OFFSET {offset:d}")
-    return list(chain.from_iterable(map(seed.as_users, seed.stream_rows(sql))))
+    rows = seed.stream_rows(sql, page_size)  # the page in one batch
+    return list(chain.from_iterable(map(seed.as_users, rows)))
 
 
 def lazy_paginate(page_size):

@@ -13,6 +13,11 @@ own (``use`` makes one the default for a while).
 ``connect`` opens a connection or raises ``SetupError`` with one line
 that says what to check; ``stream_rows`` streams a query's raw rows. This
 module imports only ``driver`` of the project's own.
+
+Several servers (``MYSQL_HOST=a:3306,b:3306,c``: the nodes of a Galera
+cluster, say) are tried in that order. A keyed stream that loses its
+server goes on from the next live one, after the last key it yielded:
+every row once, in key order, as if nothing had happened.
 """
 import os
 import re
@@ -27,6 +32,10 @@ import driver
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHARSET, COLLATION = "utf8mb4", "utf8mb4_unicode_ci"
 LONGEST = 31_536_000  # seconds: the server's own limit on its time-outs
+# Errors that mean "this server is lost to us", not "this query is wrong":
+# killed (1927, 2013), gone (2006, 2055), shutting down (1053), or a
+# Galera node cut off from its cluster, answering everything with 1047.
+LOST = {1047, 1053, 1927, 2006, 2013, 2055}
 
 
 class SetupError(Exception):
@@ -78,14 +87,14 @@ class Settings:
     ssl_verify: bool = False
 
     def __post_init__(self):
-        """Refuse a database name that could not be a plain identifier.
-
-        It cannot be a bound parameter, so it is checked and quoted.
-        """
+        """Refuse a database name that could not be a plain identifier
+        (it cannot be a bound parameter, so it is checked and quoted),
+        and a server list that does not parse."""
         if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", self.database):
             raise SetupError(f"MYSQL_DATABASE={self.database!r} is not a "
                              "plain name: use 1 to 64 letters, digits or "
                              "underscores")
+        assert self.servers
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -115,9 +124,39 @@ class Settings:
         return replace(self, **changes)
 
     @property
+    def servers(self):
+        """Return the servers of ``host``, in order, as (host, port) pairs.
+
+        ``host`` is one name or several, comma-separated, each ``host``
+        or ``host:port`` (``[v6 address]:port`` too); ``port`` is the
+        default port.
+
+        >>> Settings(host="a,b:3307").servers
+        (('a', 3306), ('b', 3307))
+        """
+        return tuple(_server(entry.strip(), self.port)
+                     for entry in self.host.split(","))
+
+    @property
     def where(self):
         """Say where and as whom, for messages (never the password)."""
-        return f"{self.host}:{self.port} as user {self.user!r}"
+        return f"{', '.join(map(_name, self.servers))} as user {self.user!r}"
+
+
+def _server(entry, port):
+    """Return ``(host, port)`` for ``host``, ``host:port`` or ``[v6]:port``."""
+    match = re.fullmatch(
+        r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]\s,]+)(?::([0-9]{1,5}))?", entry)
+    if not match or not 0 < int(match.group(2) or port) < 65536:
+        raise SetupError(f"MYSQL_HOST: {entry!r} is not a host or host:port "
+                         "(several are separated by commas)")
+    return match.group(1).strip("[]"), int(match.group(2) or port)
+
+
+def _name(server):
+    """Return ``host:port`` for a ``(host, port)`` pair, as users write it."""
+    host, port = server
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 _default = []  # the process's default Settings, once read
@@ -150,48 +189,67 @@ def use(chosen):
                          if value is chosen)]
 
 
-def _advice(err, where):
-    """Say in one line what failed and what to check (never the password)."""
+def _advice(err):
+    """Say what to check after ``err`` (never the password)."""
     code = getattr(err, "errno", None)
     if code == 1045:
-        hint = "check MYSQL_USER and MYSQL_PASSWORD in .env"
-    elif code == 1049:
-        hint = "the database does not exist yet: run ./seed.py (or make run)"
-    elif code == 2005:
-        hint = "unknown host: check MYSQL_HOST in .env"
-    elif code == 2026:
-        hint = ("TLS failed: check MYSQL_SSL_CA (the CA that signed the "
+        return "check MYSQL_USER and MYSQL_PASSWORD in .env"
+    if code == 1049:
+        return "the database does not exist yet: run ./seed.py (or make run)"
+    if code == 2005:
+        return "unknown host: check MYSQL_HOST in .env"
+    if code == 2026:
+        return ("TLS failed: check MYSQL_SSL_CA (the CA that signed the "
                 "server's certificate) and MYSQL_SSL_VERIFY in .env")
-    else:
-        hint = ("is the server running and answering? check MYSQL_HOST and "
-                "MYSQL_PORT in .env, or run `make db-start` for the "
-                "project's own server")
-    return f"cannot use MySQL at {where}: {err.msg}; {hint}"
+    return ("is the server running and answering? check MYSQL_HOST and "
+            "MYSQL_PORT in .env, or run `make db-start` for the project's "
+            "own server")
 
 
-def connect(conf, database=True, **options):
+def _failed(conf, failures):
+    """Return one line for ``failures``: (server, error) pairs, in order."""
+    last = failures[-1][1]
+    failures = list(dict(failures).items())  # each server once, its last
+    if len(failures) == 1:
+        (server, err), = failures
+        return (f"cannot use MySQL at {_name(server)} as user "
+                f"{conf.user!r}: {err.msg}; {_advice(err)}")
+    reasons = ", ".join(f"{_name(server)} ({err.msg})"
+                        for server, err in failures)
+    return (f"cannot use MySQL at any of {reasons} as user {conf.user!r}; "
+            f"{_advice(last)}")
+
+
+def connect(conf, database=True, servers=None, **options):
     """Open a connection with settings ``conf``, to its database or none.
 
-    Raise ``SetupError`` with one line naming host, port and user and
-    what to check. Extra ``options`` go to ``mysql.connector.connect``.
+    The servers (``conf.servers``, unless given) are tried in order; the
+    connection is to the first that answers. Raise ``SetupError`` with
+    one line naming each server, why it failed, and what to check.
+    Extra ``options`` go to ``mysql.connector.connect``.
     """
     tls = {"ssl_ca": conf.ssl_ca, "ssl_verify_cert": conf.ssl_verify,
            "ssl_verify_identity": conf.ssl_verify}
-    try:
-        connection = mysql.connector.connect(
-            host=conf.host, port=conf.port, user=conf.user,
-            password=conf.password,
-            database=conf.database if database else None,
-            charset=CHARSET, collation=COLLATION, autocommit=True,
-            connection_timeout=conf.connect_timeout,
-            read_timeout=conf.read_timeout, write_timeout=conf.read_timeout,
-            **{key: value for key, value in tls.items() if value},
-            **options)
-    except mysql.connector.Error as err:
-        raise SetupError(_advice(err, conf.where)) from None
-    if conf.ssl_ca and not conf.ssl_verify:
-        _require_tls(connection, conf.where)
-    return connection
+    failures = []
+    for host, port in servers or conf.servers:
+        try:
+            connection = mysql.connector.connect(
+                host=host, port=port, user=conf.user, password=conf.password,
+                database=conf.database if database else None,
+                charset=CHARSET, collation=COLLATION, autocommit=True,
+                connection_timeout=conf.connect_timeout,
+                read_timeout=conf.read_timeout,
+                write_timeout=conf.read_timeout,
+                **{key: value for key, value in tls.items() if value},
+                **options)
+        except mysql.connector.Error as err:
+            failures.append(((host, port), err))
+            continue
+        if conf.ssl_ca and not conf.ssl_verify:
+            _require_tls(connection, f"{_name((host, port))} as user "
+                         f"{conf.user!r}")
+        return connection
+    raise SetupError(_failed(conf, failures))
 
 
 def _require_tls(connection, where):
@@ -220,7 +278,12 @@ def close_quietly(connection):
         pass
 
 
-def stream_rows(conf, sql, size=1000):
+def server_of(connection):
+    """Return the ``(host, port)`` a connection is to."""
+    return connection.server_host, connection.server_port
+
+
+def stream_rows(conf, sql, size=1000, key=None):
     """Yield the rows of ``sql`` in lists of at most ``size`` raw tuples.
 
     Values are ``bytes`` as the server sent them. Rows are read from the
@@ -228,14 +291,99 @@ def stream_rows(conf, sql, size=1000):
     own. Closing the generator early cancels the query on the server and
     closes the connection at once; an error is raised, never turned into
     a shorter stream.
+
+    With ``key`` (a column, the first one ``sql`` selects: ``sql`` is then
+    ``SELECT ... FROM table``, without ``WHERE`` or ``ORDER BY``), rows
+    come in key order, and with several servers a stream that loses its
+    server (``LOST``) goes on from the next live one, after the last key
+    it yielded. Without ``key``, it may start again elsewhere only if it
+    had yielded nothing yet. With one server, the loss is raised.
     """
     size = check_int(size, "size")
-    connection = connect(conf)
+    resume = sql
+    if key:
+        sql, resume = (f"{sql} ORDER BY {key}",
+                       f"{sql} WHERE {key} > @after ORDER BY {key}")
+    servers, after, failures, yielded = conf.servers, None, [], False
+    while True:
+        reading = _read(conf, servers, sql if after is None else resume,
+                        size, after, resumed=bool(failures))
+        try:
+            for batch in reading:
+                yield batch
+                failures, yielded = [], True
+                if key:
+                    after = bytes(batch[-1][0]).decode()
+        except _Lost as lost:
+            failures.append((lost.server, lost.error))
+            if (len(conf.servers) == 1 or (yielded and not key)
+                    or len(failures) >= 2 * len(conf.servers)):
+                raise _gone(conf, failures, lost.error) from lost.error
+            servers = _after(conf.servers, lost.server)
+            continue
+        finally:
+            reading.close()
+        return
+
+
+class _Lost(Exception):
+    """The server of a stream was lost: which one, and the error."""
+
+    def __init__(self, server, error):
+        """Remember the server and the connector's error."""
+        super().__init__(server, error)
+        self.server, self.error = server, error
+
+
+def _gone(conf, failures, last):
+    """Return the error to raise when no server is left to read from.
+
+    With one server it is the connector's own error, as it was; with
+    several, the same kind of error, naming each server and why.
+    """
+    if len(conf.servers) == 1:
+        return last
+    return type(last)(msg=_failed(conf, failures), errno=last.errno)
+
+
+def _after(servers, lost):
+    """Return ``servers`` from the one after ``lost``, wrapping round."""
+    index = servers.index(lost) if lost in servers else -1
+    return servers[index + 1:] + servers[:index + 1]
+
+
+def _read(conf, servers, sql, size, after, resumed):
+    """Yield the rows of ``sql`` from the first of ``servers`` that answers.
+
+    ``after`` is bound to ``@after``. A resumed read first waits until
+    its node has applied everything the cluster committed (Galera's
+    ``wsrep_sync_wait``), so that it sees what the lost node saw. A
+    server lost (``LOST``, or none answering) raises ``_Lost``.
+    """
     try:
-        connection.cmd_query("SET SESSION net_write_timeout = "
-                             f"{conf.net_write_timeout:d}")
-        connection.cmd_query(sql)
-        yield from driver.batches(connection, size)
+        connection = connect(conf, servers=servers)
+    except SetupError as err:
+        if len(conf.servers) == 1 or not resumed:
+            raise
+        raise _Lost(servers[0], mysql.connector.errors.OperationalError(
+            msg=str(err), errno=2003)) from None
+    server = server_of(connection)
+    try:
+        try:
+            connection.cmd_query("SET SESSION net_write_timeout = "
+                                 f"{conf.net_write_timeout:d}")
+            if resumed:
+                _sync_wait(connection)
+            if after is not None:
+                cursor = connection.cursor()
+                cursor.execute("SET @after = %s", (after,))
+                cursor.close()
+            connection.cmd_query(sql)
+            yield from driver.batches(connection, size)
+        except mysql.connector.Error as err:
+            if err.errno in LOST and len(conf.servers) > 1:
+                raise _Lost(server, err) from err
+            raise
     except GeneratorExit:
         _cancel(conf, connection)
         raise
@@ -243,15 +391,31 @@ def stream_rows(conf, sql, size=1000):
         close_quietly(connection)
 
 
+def _sync_wait(connection):
+    """Make reads wait for the node to catch up with its cluster.
+
+    MariaDB knows ``wsrep_sync_wait`` with or without Galera; MySQL does
+    not (error 1193), and has no Galera node to catch up either.
+    """
+    try:
+        connection.cmd_query("SET SESSION wsrep_sync_wait = 1")
+    except mysql.connector.Error as err:
+        if err.errno != 1193:
+            raise
+
+
 def _cancel(conf, connection):
     """Stop the query running on ``connection`` from a short second one.
 
     Otherwise the driver would read every remaining row before closing.
+    The second connection goes to the same server: thread ids repeat
+    across servers, and elsewhere it could kill a stranger's query.
     """
     if not connection.unread_result:
         return
     try:
-        killer = connect(conf, database=False)
+        killer = connect(conf, database=False,
+                         servers=[server_of(connection)])
     except SetupError:
         return
     try:

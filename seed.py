@@ -99,12 +99,14 @@ def insert_data(connection, data):
     return loader.load(db.settings(), data)
 
 
-def stream_rows(sql, size=1000):
+def stream_rows(sql, size=1000, key=None):
     """Yield the rows of ``sql`` in lists of at most ``size`` raw tuples.
 
-    With the default settings; see ``db.stream_rows``.
+    With the default settings; in ``key`` order, and going on from
+    another server if its own is lost, with a ``key``. See
+    ``db.stream_rows``.
     """
-    return db.stream_rows(db.settings(), sql, size)
+    return db.stream_rows(db.settings(), sql, size, key)
 
 
 @lru_cache(maxsize=None)
