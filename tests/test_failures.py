@@ -15,12 +15,13 @@ import signal
 import socket
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import mysql.connector
 import pytest
 
-from conftest import (PYTHON, ROOT, Gate, free_port, gated_table,
-                      run_script, seed, wait_for)
+from conftest import (DEADLINE, PYTHON, ROOT, Gate, free_port,
+                      gated_table, localdb, run_script, seed, wait_for)
 
 stream_users = __import__("0-stream_users").stream_users
 batches = __import__("1-batch_processing")
@@ -468,3 +469,71 @@ def test_seeding_output_has_no_password(server, course_db):
     """The course's seeding run prints no password anywhere."""
     assert server.env["MYSQL_PASSWORD"] not in (course_db.stdout
                                                 + course_db.stderr)
+
+
+FAILOVER = [
+    ("stream_users", lambda: list(stream_users())),
+    ("stream_users_in_batches", lambda: [
+        user for batch in batches.stream_users_in_batches(700)
+        for user in batch]),
+    ("lazy_paginate", lambda: [
+        user for page in paging.lazy_paginate(3000) for user in page]),
+    ("stream_user_ages", lambda: [
+        ages.average_age(ages.stream_user_ages())]),
+]
+
+
+@pytest.mark.parametrize("name, read", FAILOVER,
+                         ids=[case[0] for case in FAILOVER])
+def test_stream_goes_on_from_the_next_server(spare, spare_gated, server,
+                                             gated, configure, name, read):
+    """A stream whose server is killed goes on from the next one listed.
+
+    MYSQL_HOST names the spare, then the session's server: the same
+    gated table on both. The spare is killed while the stream's query
+    waits at its gate (row 5,000); the stream goes on from the session's
+    server after the last user it yielded. It gives exactly what reading
+    the session's server alone gives: every row once, in key order.
+    """
+    configure(MYSQL_DATABASE=gated)
+    expected = read()  # the session's server alone
+    localdb.add_user(spare.folder, server.env["MYSQL_PASSWORD"])
+    try:
+        configure(MYSQL_HOST=f"127.0.0.1:{spare.port},127.0.0.1:"
+                  f"{server.port}", MYSQL_PASSWORD=server.env[
+                      "MYSQL_PASSWORD"])
+        gate = Gate(spare)
+        with ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(read)
+            gate.waiting()
+            spare.kill()
+            got = reading.result(timeout=DEADLINE)
+        gate.close()
+    finally:
+        spare.ensure_running()
+        localdb.add_user(spare.folder, spare.env["MYSQL_PASSWORD"])
+    assert got == expected
+    assert len(expected) == (1 if name == "stream_user_ages" else GATED_ROWS)
+
+
+def test_stream_with_no_server_left_fails_naming_each(spare, spare_gated,
+                                                      server, configure):
+    """Every server lost: one error naming each, not a shorter stream.
+
+    The second server listed is a port where nothing listens.
+    """
+    nowhere = free_port()
+    configure(MYSQL_DATABASE=spare_gated,
+              MYSQL_HOST=f"127.0.0.1:{spare.port},127.0.0.1:{nowhere}")
+    gate = Gate(spare)
+    try:
+        stream = stream_users()
+        next(stream)
+        gate.waiting()
+        spare.kill()
+        count, error = consume(stream)
+    finally:
+        gate.close()
+    assert error is not None and count + 1 < GATE_AT
+    assert f"127.0.0.1:{spare.port} (" in error.msg
+    assert f"127.0.0.1:{nowhere} (" in error.msg
