@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench lint db-start db-stop clean
+.PHONY: run test bench lint db-start db-stop cluster cluster-stop clean
 
 # A virtual environment with the dependencies; Debian's python3-venv is
 # installed first when venv is missing and we are root.
@@ -27,6 +27,14 @@ db-start: $(VENV)/installed
 
 db-stop:
 	@$(PYTHON) scripts/localdb.py stop
+
+# A three-node Galera cluster on loopback, data in .cluster/; .env names
+# its nodes (see scripts/cluster.py). Starting it when it runs does nothing.
+cluster:
+	@$(PYTHON) scripts/cluster.py start
+
+cluster-stop:
+	@$(PYTHON) scripts/cluster.py stop
 
 run: db-start
 	@echo "== 0-main.py: create the database and table, load user_data.csv"
@@ -50,7 +58,8 @@ bench: db-start
 	  -r requirements-bench.txt
 	@$(PY) bench/run.py
 
-# Removes the local server's .env, never one of yours.
+# Removes the local server's and cluster's .env, never one of yours.
 clean:
+	@$(PYTHON) scripts/cluster.py clean
 	@$(PYTHON) scripts/localdb.py clean
 	rm -rf $(VENV) __pycache__ .pytest_cache bench/data
