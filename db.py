@@ -36,10 +36,22 @@ LONGEST = 31_536_000  # seconds: the server's own limit on its time-outs
 # killed (1927, 2013), gone (2006, 2055), shutting down (1053), or a
 # Galera node cut off from its cluster, answering everything with 1047.
 LOST = {1047, 1053, 1927, 2006, 2013, 2055}
+# Rounds of the server list a stream tries before it gives up: a cluster
+# may stall for a while before it drops a frozen node (Galera: up to
+# evs.inactive_timeout, 15 s), and each try waits up to the time-outs.
+ROUNDS = 3
 
 
 class SetupError(Exception):
-    """A problem the user can fix; the message says what to check."""
+    """A problem the user can fix; the message says what to check.
+
+    ``failures``: the (server, error) pairs behind it, if any.
+    """
+
+    def __init__(self, message, failures=()):
+        """Keep the message, and the failures behind it."""
+        super().__init__(message)
+        self.failures = list(failures)
 
 
 def check_int(value, name, minimum=1):
@@ -198,6 +210,9 @@ def _advice(err):
         return "the database does not exist yet: run ./seed.py (or make run)"
     if code == 2005:
         return "unknown host: check MYSQL_HOST in .env"
+    if code == 1047:
+        return ("a Galera node cut off from its cluster: check that most of "
+                "the cluster's nodes run (make cluster starts the local one)")
     if code == 2026:
         return ("TLS failed: check MYSQL_SSL_CA (the CA that signed the "
                 "server's certificate) and MYSQL_SSL_VERIFY in .env")
@@ -220,17 +235,18 @@ def _failed(conf, failures):
             f"{_advice(last)}")
 
 
-def connect(conf, database=True, servers=None, **options):
+def connect(conf, database=True, servers=None, failures=None, **options):
     """Open a connection with settings ``conf``, to its database or none.
 
     The servers (``conf.servers``, unless given) are tried in order; the
     connection is to the first that answers. Raise ``SetupError`` with
-    one line naming each server, why it failed, and what to check.
-    Extra ``options`` go to ``mysql.connector.connect``.
+    one line naming each server, why it failed, and what to check. The
+    servers that failed are added to ``failures``, if given, as (server,
+    error) pairs. Extra ``options`` go to ``mysql.connector.connect``.
     """
     tls = {"ssl_ca": conf.ssl_ca, "ssl_verify_cert": conf.ssl_verify,
            "ssl_verify_identity": conf.ssl_verify}
-    failures = []
+    failures = [] if failures is None else failures
     for host, port in servers or conf.servers:
         try:
             connection = mysql.connector.connect(
@@ -249,7 +265,7 @@ def connect(conf, database=True, servers=None, **options):
             _require_tls(connection, f"{_name((host, port))} as user "
                          f"{conf.user!r}")
         return connection
-    raise SetupError(_failed(conf, failures))
+    raise SetupError(_failed(conf, failures), failures)
 
 
 def _require_tls(connection, where):
@@ -315,11 +331,12 @@ def stream_rows(conf, sql, size=1000, key=None):
                 if key:
                     after = bytes(batch[-1][0]).decode()
         except _Lost as lost:
-            failures.append((lost.server, lost.error))
-            if (len(conf.servers) == 1 or (yielded and not key)
-                    or len(failures) >= 2 * len(conf.servers)):
-                raise _gone(conf, failures, lost.error) from lost.error
-            servers = _after(conf.servers, lost.server)
+            failures.extend(lost.failures)
+            server, error = lost.failures[0]
+            if ((yielded and not key)
+                    or len(failures) >= ROUNDS * len(conf.servers)):
+                raise _gone(conf, failures) from error
+            servers = _after(conf.servers, server)
             continue
         finally:
             reading.close()
@@ -327,22 +344,18 @@ def stream_rows(conf, sql, size=1000, key=None):
 
 
 class _Lost(Exception):
-    """The server of a stream was lost: which one, and the error."""
+    """A stream lost its server, or found none: (server, error) pairs."""
 
-    def __init__(self, server, error):
-        """Remember the server and the connector's error."""
-        super().__init__(server, error)
-        self.server, self.error = server, error
+    def __init__(self, failures):
+        """Remember which servers failed, and the connector's errors."""
+        super().__init__(failures)
+        self.failures = failures
 
 
-def _gone(conf, failures, last):
-    """Return the error to raise when no server is left to read from.
-
-    With one server it is the connector's own error, as it was; with
-    several, the same kind of error, naming each server and why.
-    """
-    if len(conf.servers) == 1:
-        return last
+def _gone(conf, failures):
+    """Return the error to raise when no server is left to read from:
+    the kind of the last error, naming each server and why."""
+    last = failures[-1][1]
     return type(last)(msg=_failed(conf, failures), errno=last.errno)
 
 
@@ -360,13 +373,13 @@ def _read(conf, servers, sql, size, after, resumed):
     ``wsrep_sync_wait``), so that it sees what the lost node saw. A
     server lost (``LOST``, or none answering) raises ``_Lost``.
     """
+    failed = []
     try:
-        connection = connect(conf, servers=servers)
-    except SetupError as err:
+        connection = connect(conf, servers=servers, failures=failed)
+    except SetupError:
         if len(conf.servers) == 1 or not resumed:
             raise
-        raise _Lost(servers[0], mysql.connector.errors.OperationalError(
-            msg=str(err), errno=2003)) from None
+        raise _Lost(failed) from None
     server = server_of(connection)
     try:
         try:
@@ -382,7 +395,7 @@ def _read(conf, servers, sql, size, after, resumed):
             yield from driver.batches(connection, size)
         except mysql.connector.Error as err:
             if err.errno in LOST and len(conf.servers) > 1:
-                raise _Lost(server, err) from err
+                raise _Lost(failed + [(server, err)]) from err
             raise
     except GeneratorExit:
         _cancel(conf, connection)

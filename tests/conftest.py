@@ -64,27 +64,12 @@ def wait_for(probe, what, seconds=DEADLINE):
         time.sleep(0.02)
 
 
-class Server:
-    """A throwaway server: its folder, port and settings, and root access."""
-
-    def __init__(self, folder, options=()):
-        """Start a server on ``folder`` and create the project's user."""
-        self.folder, self.options = folder, list(options)
-        self.port = localdb.start(folder, port=free_port(),
-                                  options=self.options)
-        password = secrets.token_urlsafe(12)
-        localdb.add_user(folder, password)
-        self.env = {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(self.port),
-                    "MYSQL_USER": localdb.USER, "MYSQL_PASSWORD": password,
-                    "MYSQL_DATABASE": "ALX_prodev",
-                    "MYSQL_CONNECT_TIMEOUT": "5", "MYSQL_READ_TIMEOUT": "60",
-                    "MYSQL_NET_WRITE_TIMEOUT": "3600", "MYSQL_SSL_CA": "",
-                    "MYSQL_SSL_VERIFY": ""}
-        self.settings = db.Settings.from_env(self.env)
+class Probes:
+    """What a test asks a server, through its ``admin(sql)`` (as root)."""
 
     def admin(self, sql):
         """Run ``sql`` as root on the server; return its tab-separated text."""
-        return localdb.admin(self.folder, sql)
+        raise NotImplementedError
 
     def status(self, name):
         """Return the server's global status counter ``name``."""
@@ -127,6 +112,29 @@ class Server:
         wait_for(lambda: self.ids() <= set(before),
                  f"only the connections {set(before)}")
         return self.ids()
+
+
+class Server(Probes):
+    """A throwaway server: its folder, port and settings, and root access."""
+
+    def __init__(self, folder, options=()):
+        """Start a server on ``folder`` and create the project's user."""
+        self.folder, self.options = folder, list(options)
+        self.port = localdb.start(folder, port=free_port(),
+                                  options=self.options)
+        password = secrets.token_urlsafe(12)
+        localdb.add_user(folder, password)
+        self.env = {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(self.port),
+                    "MYSQL_USER": localdb.USER, "MYSQL_PASSWORD": password,
+                    "MYSQL_DATABASE": "ALX_prodev",
+                    "MYSQL_CONNECT_TIMEOUT": "5", "MYSQL_READ_TIMEOUT": "60",
+                    "MYSQL_NET_WRITE_TIMEOUT": "3600", "MYSQL_SSL_CA": "",
+                    "MYSQL_SSL_VERIFY": ""}
+        self.settings = db.Settings.from_env(self.env)
+
+    def admin(self, sql):
+        """Run ``sql`` as root on the server; return its tab-separated text."""
+        return localdb.admin(self.folder, sql)
 
     def pid(self):
         """Return the process id of the running server."""
@@ -210,9 +218,11 @@ class Gate:
     """
 
     def __init__(self, server):
-        """Take the lock on ``server``."""
+        """Take the lock on ``server`` (anything with ``port`` and the
+        probes), as the current settings' user."""
         self.server = server
-        self.connection = seed.connect(database=False)
+        self.connection = db.connect(db.settings(), database=False,
+                                     servers=[("127.0.0.1", server.port)])
         self._run(f"SELECT GET_LOCK('{GATE}', 60)", 1)
 
     def waiting(self):

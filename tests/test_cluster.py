@@ -1,0 +1,237 @@
+"""The same scripts on a three-node Galera cluster, losing no row.
+
+A cluster of three MariaDB nodes with Galera (``scripts/cluster.py``)
+runs on loopback for this module. MYSQL_HOST names the three nodes.
+Rows loaded through one node are read through another; a stream whose
+node is killed (SIGKILL) or frozen (SIGSTOP, with a short read time-out)
+while its query waits at a gated row goes on from the next node after
+the last user it yielded, and gives exactly the table's rows, in order;
+two nodes of three down is a clear error; a killed node rejoins by IST
+and serves again.
+"""
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+import mysql.connector
+import pytest
+
+from conftest import (DEADLINE, PYTHON, ROOT, Gate, Probes, gated_table,
+                      localdb, make_csv, seed, wait_for)
+
+import cluster
+
+stream_users = __import__("0-stream_users").stream_users
+batching = __import__("1-batch_processing")
+ages = __import__("4-stream_ages")
+
+ROWS, GATE_AT = 20_000, 5_000
+LOADED, GATED = "ALX_prodev_cluster", "ALX_prodev_cluster_gated"
+
+
+class Node(Probes):
+    """A cluster node, with the probes the tests use on any server."""
+
+    def __init__(self, node):
+        """Wrap ``node`` (a ``cluster.Node``)."""
+        self.node, self.port = node, node.port
+
+    def admin(self, sql):
+        """Run ``sql`` as the node's admin; return the output."""
+        return self.node.admin(sql)
+
+    @property
+    def address(self):
+        """Return ``127.0.0.1:port``, as MYSQL_HOST names the node."""
+        return f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def nodes(server):
+    """Three nodes in a cluster of their own, with the project's user.
+
+    The folder must be readable by ``mysql``, which runs the nodes when
+    the tests run as root. Stopped and removed at the end.
+    """
+    folder = tempfile.mkdtemp(prefix="alx-cluster-")
+    os.chmod(folder, 0o755)
+    try:
+        started = [Node(node) for node in cluster.start(folder, nodes=3)]
+        password = secrets.token_urlsafe(12)
+        localdb.add_user(started[0].node.folder, password)
+        env = {"MYSQL_HOST": ",".join(node.address for node in started),
+               "MYSQL_PORT": str(started[0].port), "MYSQL_USER": localdb.USER,
+               "MYSQL_PASSWORD": password, "MYSQL_DATABASE": LOADED,
+               "MYSQL_CONNECT_TIMEOUT": "3", "MYSQL_READ_TIMEOUT": "60"}
+        yield started, env
+    finally:
+        cluster.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def on_cluster(nodes, configure):
+    """Point the settings at the cluster; all three nodes Synced after."""
+    started, env = nodes
+    configure(**env)
+    yield started
+    for node in started:
+        if node.node.paused:
+            cluster.resume(node.node)
+    for node in started:
+        if node.node.pid is None:
+            cluster.rejoin(node.node)
+    cluster.wait_synced([node.node for node in started], size=3)
+
+
+@pytest.fixture(scope="module")
+def loaded(nodes, tmp_path_factory):
+    """ROWS users loaded through node 1; the CSV's path."""
+    started, env = nodes
+    path = make_csv(tmp_path_factory.mktemp("cluster") / "users.csv", ROWS)
+    done = subprocess.run(
+        [PYTHON, os.path.join(ROOT, "seed.py"), path], cwd=ROOT,
+        env=dict(os.environ, **dict(env, MYSQL_HOST=started[0].address)),
+        capture_output=True, text=True, timeout=DEADLINE)
+    assert done.returncode == 0, done.stderr
+    assert f"{ROWS} loaded" in done.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def gated(nodes):
+    """The gated table, made through node 1: row 5,000 waits at the gate."""
+    gated_table(nodes[0][0], GATED, ROWS, GATE_AT)
+    return GATED
+
+
+def test_load_through_one_node_read_through_another(on_cluster, loaded,
+                                                    configure):
+    """Loaded through node 1, every row reads back through nodes 2 and 3.
+
+    The stream through node 2 is the table as node 3 has it, in key
+    order; the average through node 3 is SQL's through node 2.
+    """
+    first, second, third = on_cluster
+    configure(MYSQL_HOST=third.address)
+    connection = seed.connect()
+    cursor = connection.cursor()
+    cursor.execute("SELECT user_id, email FROM user_data ORDER BY user_id")
+    expected = cursor.fetchall()
+    cursor.close()
+    connection.close()
+    assert len(expected) == ROWS
+    configure(MYSQL_HOST=second.address)
+    users = list(stream_users())
+    assert [(user["user_id"], user["email"]) for user in users] == expected
+    average = second.admin(
+        f"SELECT ROUND(AVG(age), 2) FROM `{LOADED}`.user_data").strip()
+    configure(MYSQL_HOST=third.address)
+    assert str(ages.average_age(ages.stream_user_ages())) == average
+
+
+def read_users():
+    """Stream every user; return them all."""
+    return list(stream_users())
+
+
+def read_batches():
+    """Stream every user in batches of 700; return them all."""
+    return [user for batch in batching.stream_users_in_batches(700)
+            for user in batch]
+
+
+def read_average():
+    """Return the streamed average age, as a one-item list."""
+    return [ages.average_age(ages.stream_user_ages())]
+
+
+@pytest.mark.parametrize("fault, read", [
+    ("kill", read_users), ("kill", read_average), ("freeze", read_batches),
+], ids=["kill-stream_users", "kill-average_age", "freeze-batches"])
+def test_stream_survives_its_node(on_cluster, gated, configure, fault,
+                                  read):
+    """The stream's node dies at a known row; the stream loses nothing.
+
+    Node 1 serves the stream; its query waits at the gate (row 5,000)
+    when node 1 is killed, or frozen (the read time-out, 3 s, then ends
+    the wait). The stream goes on from node 2 and gives what node 2
+    alone gives: every row once, in key order (or the exact average).
+    """
+    first, second, _ = on_cluster
+    configure(MYSQL_DATABASE=gated, MYSQL_HOST=second.address)
+    expected = read()
+    assert len(expected) in (1, ROWS)
+    configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
+              MYSQL_READ_TIMEOUT="3")
+    gate = Gate(first)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(read)
+            gate.waiting()
+            if fault == "kill":
+                cluster.kill(first.node)
+            else:
+                cluster.pause(first.node)
+            got = reading.result(timeout=DEADLINE)
+    finally:
+        if fault == "freeze":
+            cluster.resume(first.node)
+        gate.close()
+    assert got == expected
+
+
+def test_two_nodes_down_is_a_clear_error(on_cluster, gated, configure):
+    """With two nodes of three down, the last one has no quorum: an error.
+
+    It answers every query with error 1047; the others do not answer.
+    The stream raises at once, naming each node; the script says so in
+    one line. Then node 1 is made the cluster again and the others
+    rejoin it.
+    """
+    first, second, third = on_cluster
+    configure(MYSQL_DATABASE=gated)
+    cluster.kill(second.node)
+    cluster.kill(third.node)
+    try:
+        wait_for(lambda: first.node.wsrep().get("wsrep_cluster_status")
+                 == "non-Primary", "node 1 to lose its quorum")
+        stream = stream_users()
+        with pytest.raises(mysql.connector.Error) as raised:
+            next(stream)
+        done = subprocess.run(
+            [PYTHON, os.path.join(ROOT, "4-stream_ages.py")], cwd=ROOT,
+            capture_output=True, text=True, timeout=DEADLINE)
+    finally:
+        first.admin("SET GLOBAL wsrep_provider_options = 'pc.bootstrap=YES'")
+    message = str(raised.value)
+    assert all(node.address + " (" in message for node in on_cluster)
+    assert "WSREP has not yet prepared node" in message, message
+    assert done.returncode == 1 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert all(node.address in done.stderr for node in on_cluster)
+
+
+def test_killed_node_rejoins_by_ist_and_serves(on_cluster, loaded,
+                                               configure):
+    """A node killed, then written to elsewhere, rejoins by IST and serves.
+
+    It recovers its position, receives only what it missed (IST, not a
+    full copy), and then streams the table as the others have it.
+    """
+    first, second, third = on_cluster
+    cluster.kill(third.node)
+    second.admin(f"INSERT INTO `{LOADED}`.user_data VALUES "
+                 "('ffffffff-0000-4000-8000-000000000000', 'Late Comer', "
+                 "'late@example.com', 33)")
+    seconds, how = cluster.rejoin(third.node)
+    assert how == "IST", (seconds, how)
+    configure(MYSQL_HOST=third.address)
+    users = list(stream_users())
+    assert len(users) == ROWS + 1
+    assert users[-1]["email"] == "late@example.com"
+    second.admin(f"DELETE FROM `{LOADED}`.user_data WHERE email = "
+                 "'late@example.com'")
