@@ -52,7 +52,7 @@ del sys.path[0]  # importing us leaves sys.path as it was
 
 DATA = os.path.join(localdb.ROOT, ".cluster")
 ENV = localdb.ENV
-MARKER = "# project-local cluster: written by scripts/cluster.py"
+MARKER = localdb.CLUSTER_MARKER
 WAIT = localdb.WAIT  # seconds any one wait may take on a busy machine
 NODES = 3
 SQL_FROM = 3307      # SQL ports: the first free ones from here, as localdb

@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, ".localdb")
 ENV = os.path.join(ROOT, ".env")
 MARKER = "# project-local server: written by scripts/localdb.py"
+CLUSTER_MARKER = "# project-local cluster: written by scripts/cluster.py"
 USER = "alx"
 SBIN = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin")
 WAIT = 120  # seconds a start or a stop may take on a busy machine
@@ -282,7 +283,10 @@ def main():
     """Start, stop or report on the project-local server."""
     command = sys.argv[1] if len(sys.argv) > 1 else "status"
     if command == "start" and users_env():
-        print("using the server named in .env")
+        with open(ENV) as env:
+            ours = CLUSTER_MARKER in env.read().splitlines()
+        print("using the project-local cluster named in .env (make cluster "
+              "starts it)" if ours else "using the server named in .env")
     elif command == "start":
         port = start(DATA, port=port_to_use())
         password = env_value("MYSQL_PASSWORD") or secrets.token_urlsafe(18)
