@@ -14,7 +14,12 @@ in ``CASES`` with how bench/run.py runs it and how the results name it:
   only that many), in the same repetition as ``anchor``, LOAD DATA LOCAL
   of the same file; the ``paired`` ones run right next to each other;
 - ``"page"``: on each table, one page at each depth;
-- ``"anchor"``: only as another case's anchor.
+- ``"anchor"``: only as another case's anchor;
+- ``"failover"``: on the benchmark's Galera cluster (bench/galera.py),
+  a node stopped under a stream; the seconds are the gap it cost.
+
+The streaming cases and their anchors also run through a node of that
+cluster: a case reads the servers that its environment names.
 
 Adding a case is adding one function here. The process prints one JSON
 line: the result, with the peak RSS (``ru_maxrss``) of this process, or
@@ -27,8 +32,10 @@ import io
 import json
 import os
 import resource
+import signal
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections import deque, namedtuple
@@ -272,6 +279,92 @@ def keyset_pages(arg):
     keyset = task("keyset_paginate").keyset_page
     return pages([(keyset, (PAGE, depth["after"]))
                   for depth in arg["depths"]], arg["tries"])
+
+
+# ------------------------------------------------------------- cluster --
+
+@case("failover", "node killed (SIGKILL)")
+def failover_kill(arg):
+    """Time the gap in a stream whose node is killed under it."""
+    return failover(arg, signal.SIGKILL)
+
+
+@case("failover", "node frozen (SIGSTOP)")
+def failover_freeze(arg):
+    """Time the gap in a stream whose node freezes under it."""
+    return failover(arg, signal.SIGSTOP)
+
+
+def failover(arg, signum):
+    """Send ``signum`` to node 1 while a stream waits on it; time the gap.
+
+    ``MYSQL_HOST`` names the nodes of the cluster in ``arg["folder"]``,
+    node 1 first; ``stream_users()`` reads the gated table (see
+    bench/galera.py) from node 1, whose row ``arg["at"]`` waits on the
+    gate's lock. Once the consumer has read every row node 1 sent (the
+    batch it was reading then is read again from the next node), node 1
+    gets the signal; the seconds are the gap from the signal to the next
+    row the consumer gets, the first one of the read that went on from
+    another node after the last key. A frozen node
+    is let go (SIGCONT) once the stream ends. The value: the gap's parts
+    (``galera.parts``), when node 2 saw the cluster drop node 1, the
+    rows read before the signal, the node that served the rest, the
+    connections tried, and whether the rows were every row of the table
+    once, in key order.
+    """
+    galera = __import__("galera")
+    nodes = galera.cluster.members(arg["folder"])
+    ports = {node.port: node.name for node in nodes}
+    # Through node 3: a read that node 2 served just before the signal
+    # would cut its wsrep_sync_wait after it short (see bench/galera.py).
+    expected = [user_id for user_id, in server.query(
+        arg["database"], "SELECT user_id FROM user_data ORDER BY user_id",
+        host=server.hosts(nodes[2:]))]
+    stream_users = task("0-stream_users").stream_users
+    got, failed = [], []
+
+    def consume():
+        """Read the stream; note when each row arrives, or the error."""
+        try:
+            for user in stream_users():
+                got.append((time.perf_counter(), user["user_id"]))
+        except Exception as err:  # reported, not raised, in this thread
+            failed.append(f"{type(err).__name__}: {err}")
+
+    reader = threading.Thread(target=consume, daemon=True)
+    gate = galera.conftest().Gate(galera.Member(nodes[0]))
+    watch = galera.Watch(nodes[1], len(nodes))
+    pid = nodes[0].pid
+    try:
+        with server.traced(reader) as records:
+            reader.start()
+            gate.waiting()
+            galera.settled(got)
+            watch.start()
+            before = len(got)
+            signalled = time.perf_counter()
+            os.kill(pid, signum)
+            reader.join(galera.WAIT)
+        watch.wait()
+    finally:
+        if signum == signal.SIGSTOP:
+            os.kill(pid, signal.SIGCONT)
+        reader.join(galera.WAIT)
+        watch.stop()
+        gate.close()
+    served = [(at, port) for what, at, port in records
+              if what == "query" and at > signalled]
+    arrived = next((at for at, _ in got if served and at > served[-1][0]),
+                   None)
+    value = {"error": failed[0] if failed else None,
+             "rows": len(got), "expected": len(expected), "before": before,
+             "in_order": [user_id for _, user_id in got] == expected,
+             "tries": sum(what == "connect" for what, at, _ in records
+                          if at > signalled),
+             "served_by": ports.get(served[-1][1]) if served else None,
+             "dropped": watch.dropped and watch.dropped - signalled,
+             "parts": arrived and galera.parts(records, signalled, arrived)}
+    return {"seconds": arrived and arrived - signalled, "value": value}
 
 
 # ------------------------------------------------------------ the child --

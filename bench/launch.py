@@ -19,6 +19,12 @@ TTY = sys.stderr.isatty()
 SHELL = "/bin/sh"
 
 
+def rotated(items, turn):
+    """Return ``items`` rotated by ``turn``: each repetition starts anew."""
+    turn %= len(items)
+    return list(items[turn:]) + list(items[:turn])
+
+
 @contextlib.contextmanager
 def step(text):
     """Show ``text`` and a running clock on a terminal while a step runs."""
@@ -53,19 +59,22 @@ def note(text):
         print(text, file=sys.stderr)
 
 
-def run_case(label, case, database, arg):
+def run_case(label, case, database, arg, env=None):
     """Run ``case`` in a subprocess against ``database``; return its result.
 
-    ``label`` is the progress line. The shell in between forks the child:
-    a process started straight from this one would inherit this one's
-    peak RSS in its ``ru_maxrss`` (Linux keeps it across exec), and the
-    cases would all look as big as the benchmark itself.
+    ``label`` is the progress line; ``env``, the subprocess's environment
+    (``server.environment``), by default that of the project's server.
+    The shell in between forks the child: a process started straight
+    from this one would inherit this one's peak RSS in its ``ru_maxrss``
+    (Linux keeps it across exec), and the cases would all look as big
+    as the benchmark itself.
     """
     with step(label):
         done = subprocess.run(
             [SHELL, "-c", '"$@"; exit $?', "sh", sys.executable, CASES,
              case, database, json.dumps(arg)],
-            capture_output=True, text=True, env=server.environment(database),
+            capture_output=True, text=True,
+            env=env or server.environment(database),
             cwd=server.ROOT)
     if done.returncode:
         sys.exit(f"error: {label} failed:\n{done.stderr.strip()[-2000:]}")

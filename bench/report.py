@@ -1,8 +1,10 @@
-"""The benchmark's report: medians, ratios, targets, Markdown and chart.
+"""The benchmark's report: medians, ratios, targets, Markdown and charts.
 
 Everything here works on the results that bench/run.py collected; none
 of it touches the server. ``GOALS`` holds the targets on ratios to an
 anchor, which both the PASS/FAIL lines and the chart's dotted lines use.
+The cluster's figures, lines and picture (cluster.png) have a section of
+their own.
 """
 import os
 import platform
@@ -11,6 +13,7 @@ from operator import itemgetter
 
 from cases import (AGES, CASES, PAGE, PAGE_TRIES, SELECT, grouped,
                    seeding_plan)
+from galera import PARTS
 from tables import BIG, CSVS, SIZES
 
 # The least ratio of rows/s to the anchor's that each case must reach.
@@ -219,28 +222,45 @@ def machine(server_version, connection_class):
              f"{connection_class})")]
 
 
-def markdown(info, reps, seed_reps, stream_table, pages_table, seeding,
-             checks, minutes):
-    """Return results.md: the machine, the three tables, the targets."""
+def markdown(info, checks, minutes, local=None, cluster=None):
+    """Return results.md: the machine, each part's tables, the targets.
+
+    ``local``: the single server's part, the arguments of
+    ``local_markdown``; ``cluster``: ``cluster_figures``. Either may be
+    None when that part did not run.
+    """
     out = ["# Benchmark results", "",
            f"Made by `make bench` (bench/run.py) in {minutes:.1f} minutes.",
            ""]
     out += [f"- **{name}**: {value}" for name, value in info]
-    out += ["", "Each case runs in a subprocess of its own (peak RSS is "
-            "that process's `ru_maxrss`; for the client, the client's), "
-            f"{reps} times for streaming and pages and {seed_reps} times for "
-            "seeding, each repetition running a case and its anchor one "
-            "after the other. Speeds are medians; a ratio is the median of "
-            "the repetitions' ratios (above 1: faster than the anchor). The "
-            "machine was shared with other work, so single runs are noisy.",
-            "", "## Streaming", "",
-            "Anchor: the `mariadb` command-line client with `--quick` (rows "
-            "streamed with the C library's `mysql_use_result`) sending the "
-            "same SELECT to /dev/null: the wire limit. The full stream reads "
-            f"`{SELECT}`; the average reads `{AGES}`.", "",
-            "| rows | case | rows/s | anchor | anchor rows/s | ratio to "
-            "anchor | peak RSS | anchor peak RSS |",
-            "|---:|---|---:|---|---:|---:|---:|---:|"]
+    if local:
+        out += local_markdown(*local)
+    if cluster:
+        out += cluster_markdown(cluster)
+    out += ["", "## Targets", ""]
+    out += [f"- {verdict(passed)} {line}" for line, passed in checks]
+    out += [""] + ["![chart](chart.png)"] * bool(local)
+    out += ["", "![cluster](cluster.png)"] * bool(cluster) + [""]
+    return "\n".join(out)
+
+
+def local_markdown(reps, seed_reps, stream_table, pages_table, seeding):
+    """Return the single server's sections: streaming, seeding, pages."""
+    out = ["", "Each case runs in a subprocess of its own (peak RSS is "
+           "that process's `ru_maxrss`; for the client, the client's), "
+           f"{reps} times for streaming and pages and {seed_reps} times for "
+           "seeding, each repetition running a case and its anchor one "
+           "after the other. Speeds are medians; a ratio is the median of "
+           "the repetitions' ratios (above 1: faster than the anchor). The "
+           "machine was shared with other work, so single runs are noisy.",
+           "", "## Streaming", "",
+           "Anchor: the `mariadb` command-line client with `--quick` (rows "
+           "streamed with the C library's `mysql_use_result`) sending the "
+           "same SELECT to /dev/null: the wire limit. The full stream reads "
+           f"`{SELECT}`; the average reads `{AGES}`.", "",
+           "| rows | case | rows/s | anchor | anchor rows/s | ratio to "
+           "anchor | peak RSS | anchor peak RSS |",
+           "|---:|---|---:|---|---:|---:|---:|---:|"]
     for row in stream_table:
         out.append(f"| {human(row['rows'])} | {row['name']} | "
                    f"{row['speed']:,.0f} | {CASES[row['anchor']].title} | "
@@ -276,10 +296,199 @@ def markdown(info, reps, seed_reps, stream_table, pages_table, seeding,
                    f"{row['offset']:,} | {row['offset_ms']:.2f} | "
                    f"{row['keyset_ms']:.2f} | "
                    f"{row['offset_ms'] / row['keyset_ms']:.1f}x |")
-    out += ["", "## Targets", ""]
-    out += [f"- {verdict(passed)} {line}" for line, passed in checks]
-    out += ["", "![chart](chart.png)", ""]
-    return "\n".join(out)
+    return out
+
+
+# -------------------------------------------------------------- cluster --
+
+PART_NAMES = {"detect": "finding the loss", "connect": "connecting",
+              "sync": "wsrep_sync_wait", "query": "the query from the key",
+              "rows": "its first rows"}
+SIGNALS = {"kill": "killed (SIGKILL)", "freeze": "frozen (SIGSTOP)"}
+
+
+def cluster_figures(results):
+    """Return the cluster part's figures from its results (bench/galera.py).
+
+    Speeds are medians, a ratio (cluster / single server) the median of
+    the repetitions' ratios; a gap and each of its parts, medians over
+    the repetitions whose stream went on.
+    """
+    load = results["load"]
+    rows = load["rows"]
+    figures = {key: results[key] for key in (
+        "nodes", "start", "rss_mb", "minutes", "freeze_timeouts", "gated",
+        "options")}
+    figures["load"] = dict(load, speed=rows / load["seconds"])
+    for case in ("stream", "client_full"):
+        single = results["streams"][case, "single"]
+        node = results["streams"][case, "cluster"]
+        figures[case] = {"single": speed(single, rows),
+                         "cluster": speed(node, rows),
+                         "ratio": ratio(node, single)}
+    for kind in SIGNALS:
+        runs = [dict(run["value"], gap=run["seconds"])
+                for run in results[kind]]
+        good = [run for run in runs if run["gap"] is not None]
+        figures[kind] = {
+            "reps": len(runs),
+            "gap": median([run["gap"] for run in good]) if good else None,
+            "each": [run["gap"] for run in runs],
+            "before": min(run["before"] for run in runs),
+            "parts": {part: median([run["parts"][part] for run in good])
+                      for part in PARTS} if good else None,
+            "dropped": median([run["dropped"] for run in good
+                               if run["dropped"] is not None] or [None]),
+            "tries": sorted({run["tries"] for run in runs}),
+            "served_by": sorted({str(run["served_by"]) for run in runs}),
+            "in_order": all(run["in_order"] and not run["error"]
+                            for run in runs),
+            "errors": [run["error"] for run in runs if run["error"]],
+            "rows": results["gated"]["rows"]}
+    figures["rejoin"] = {
+        "seconds": median([each["seconds"] for each in results["rejoin"]]),
+        "how": "/".join(sorted({each["how"] or "none needed"
+                                for each in results["rejoin"]}))}
+    figures["resync"] = median(results["resync"])
+    return figures
+
+
+def seconds(value):
+    """Format seconds: 5.79 s, 12 ms below a tenth of a second, or "-"."""
+    if value is None:
+        return "-"
+    return f"{value:.2f} s" if value >= 0.1 else f"{value * 1000:.0f} ms"
+
+
+def timeouts(figures):
+    """Name the time-outs of the frozen node's stream, as set."""
+    return ", ".join(f"MYSQL_{name.upper()}={value}"
+                     for name, value in figures["freeze_timeouts"].items())
+
+
+def gap_line(figures, kind):
+    """Return the INFO line on the gap of ``kind``: kill or freeze."""
+    found = figures[kind]
+    what = SIGNALS[kind] + (f", {timeouts(figures)}" if kind == "freeze"
+                            else "")
+    if found["gap"] is None:
+        return (f"cluster: node1 {what} under a stream: no gap measured "
+                f"({'; '.join(found['errors'])})", None)
+    spent = ", ".join(f"{PART_NAMES[part]} {seconds(value)}"
+                      for part, value in found["parts"].items())
+    each = ", ".join("-" if gap is None else f"{gap:.2f}"
+                     for gap in found["each"])
+    return (f"cluster: node1 {what} under a stream at row "
+            f"{figures['gated']['at']:,}: the next row came from "
+            f"{'/'.join(found['served_by'])} after "
+            f"{seconds(found['gap'])} (median of {found['reps']}: {each} s; "
+            f"{spent}); node2 saw node1 dropped from the cluster after "
+            f"{seconds(found['dropped'])}", None)
+
+
+def cluster_targets(figures):
+    """Return the cluster's lines: (line, passed), None for information."""
+    load, counts = figures["load"], figures["load"]["counts"]
+    lines = []
+    for case, name in (("stream", "stream_users()"),
+                       ("client_full", "the --quick client")):
+        found = figures[case]
+        lines.append((f"cluster: {name} over 1M rows through node2: "
+                      f"{found['cluster']:,.0f} rows/s, {found['ratio']:.2f}x "
+                      f"the single server's ({found['single']:,.0f} rows/s)",
+                      None))
+    lines.append((f"cluster: insert_data of {load['rows']:,} rows through "
+                  f"node1 by {load['value']['method']}: {load['speed']:,.0f} "
+                  f"rows/s, {load['wsrep_replicated']} writeset(s) of "
+                  f"{load['wsrep_replicated_bytes'] / 2 ** 20:.0f} MB in all",
+                  None))
+    lines.append((f"cluster: once insert_data returned, every node counts "
+                  f"all {load['rows']:,} rows ("
+                  + ", ".join(f"{name} {count:,}"
+                              for name, count in counts.items())
+                  + ") (target: all, on every node)",
+                  all(count == load["rows"] for count in counts.values())))
+    for kind in SIGNALS:
+        found = figures[kind]
+        lines.append(gap_line(figures, kind))
+        lines.append((f"cluster: node1 {SIGNALS[kind]} under a stream: every "
+                      f"row of {found['rows']:,} once, in key order, in each "
+                      f"of {found['reps']} repetitions (target: all)"
+                      + "".join(f"; {error}" for error in found["errors"]),
+                      found["in_order"]))
+    lines.append((f"cluster: a killed node1 rejoined in "
+                  f"{seconds(figures['rejoin']['seconds'])} (transfer: "
+                  f"{figures['rejoin']['how']}), a frozen one was back in "
+                  f"sync {seconds(figures['resync'])} after SIGCONT "
+                  "(medians)", None))
+    return lines
+
+
+def cluster_markdown(figures):
+    """Return the cluster's section of results.md."""
+    load = figures["load"]
+    nodes = ", ".join(f"{name} on 127.0.0.1:{port}"
+                      for name, port in figures["nodes"])
+    out = ["", "## Cluster", "",
+           "A three-node MariaDB Galera cluster on loopback, started by the "
+           "benchmark through scripts/cluster.py in a temporary folder and "
+           f"removed at the end: {nodes}; each with `"
+           + " ".join(figures["options"]) + "`, as the single server, so "
+           "that the 1M-row table is in memory on both (scripts/cluster.py "
+           "alone gives 128 MB). " + "; ".join(figures["start"])
+           + "; resident memory of each idle node: "
+           + ", ".join(f"{mb:.0f} MB" for mb in figures["rss_mb"]) + ".", "",
+           f"The same 1M-row CSV as the single server's table, loaded by "
+           f"`seed.insert_data` through node1 ({load['value']['method']}, "
+           f"one transaction: {load['wsrep_replicated']} writeset(s), "
+           f"{load['wsrep_replicated_bytes'] / 2 ** 20:.0f} MB replicated, "
+           f"{load['seconds']:.1f} s), then read through node2, each read "
+           "next to the same read on the project-local server in the same "
+           "repetition.", "",
+           "| 1M rows | single server rows/s | node2 of the cluster rows/s "
+           "| cluster / single |", "|---|---:|---:|---:|"]
+    for case in ("stream", "client_full"):
+        found = figures[case]
+        out.append(f"| {CASES[case].title} | {found['single']:,.0f} | "
+                   f"{found['cluster']:,.0f} | {found['ratio']:.2f}x |")
+    gated = figures["gated"]
+    out += ["", f"Failover: `stream_users()` over a table of "
+            f"{gated['rows']:,} rows whose row {gated['at']:,} waits on a "
+            "lock held on node1 (tests/conftest.py's `gated_table` and "
+            "`Gate`), `MYSQL_HOST` naming node1, node2, node3. Once the "
+            "consumer has read every row node1 sent, node1 is killed or "
+            "frozen; the gap runs from the signal to the next row the "
+            "consumer gets. Medians of the repetitions, and of each part: "
+            "finding the loss (a closed socket, or the read time-out, which "
+            "counts from the last row received), connecting, the new node's "
+            "`wsrep_sync_wait` (it waits until the cluster has dropped the "
+            "lost node; a wait cut short by the read time-out sends the "
+            "stream on to the next node, and the list wraps round to the "
+            "frozen node1, which costs the connect time-out), the query "
+            "from the last key, its first rows. Frozen: "
+            f"{timeouts(figures)}.", "",
+            "| node1 | gap | " + " | ".join(PART_NAMES.values())
+            + " | node2 sees node1 dropped | connections tried | the rest "
+            "from | every row once, in order |",
+            "|---|" + "---:|" * (len(PARTS) + 3) + "---|---|"]
+    for kind, name in SIGNALS.items():
+        found = figures[kind]
+        if found["gap"] is None:
+            out.append(f"| {name} | none: {'; '.join(found['errors'])} |")
+            continue
+        out.append(f"| {name} | {seconds(found['gap'])} | "
+                   + " | ".join(seconds(found["parts"][part])
+                                for part in PARTS)
+                   + f" | {seconds(found['dropped'])} | "
+                   f"{'/'.join(map(str, found['tries']))} | "
+                   f"{'/'.join(found['served_by'])} | "
+                   f"{'yes' if found['in_order'] else 'NO'} |")
+    out += ["", "A killed node1 rejoined (`cluster.rejoin`) in "
+            f"{seconds(figures['rejoin']['seconds'])} (transfer: "
+            f"{figures['rejoin']['how']}); a frozen one was "
+            f"back in sync {seconds(figures['resync'])} after SIGCONT. The "
+            f"cluster part took {figures['minutes']:.1f} minutes."]
+    return out
 
 
 # ---------------------------------------------------------------- chart --
@@ -418,10 +627,150 @@ def pages_panel(pages, pages_table):
     pages.grid(True, alpha=0.3)
 
 
-def write(folder, text, stream_table, pages_table, seeding):
-    """Write results.md and chart.png into ``folder``."""
+def write(folder, text, local=None, cluster=None):
+    """Write results.md, and chart.png and cluster.png, into ``folder``.
+
+    ``local``: the stream, pages and seeding tables, for chart.png;
+    ``cluster``: ``cluster_figures``, for cluster.png. Either may be
+    None when that part did not run; its picture is then left alone.
+    """
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "results.md"), "w") as out:
         out.write(text)
-    chart(os.path.join(folder, "chart.png"), stream_table, pages_table,
-          seeding)
+    if local:
+        chart(os.path.join(folder, "chart.png"), *local)
+    if cluster:
+        cluster_picture(os.path.join(folder, "cluster.png"), cluster)
+
+
+# -------------------------------------------------------- cluster picture --
+
+NODE_X = (2.0, 6.0, 10.0)  # the nodes' centres, in a panel 12 wide
+NODE_Y, NODE_W, NODE_H = 5.4, 3.0, 1.6
+CLIENT_Y = 1.3
+GALERA = "tab:purple"
+
+
+def cluster_picture(path, figures):
+    """Draw cluster.png: which node serves what, and the failover.
+
+    Left, the load through node1 and the reads through node2; right, a
+    stream from node1 that goes on from node2 after node1 is killed. The
+    figures come from this run.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, (left, right) = plt.subplots(1, 2, figsize=(17, 6.6))
+    for axes in (left, right):
+        axes.set_xlim(-0.2, 12.2)
+        axes.set_ylim(0, 9.1)
+        axes.axis("off")
+    load_panel(left, figures)
+    failover_panel(right, figures)
+    figure.suptitle("The benchmark's three-node Galera cluster on "
+                    "loopback: who serves what", fontsize=14)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def box(axes, x, y, text, color="white", edge="black", width=NODE_W,
+        height=NODE_H, **style):
+    """Draw a rounded box centred on (x, y) with ``text`` in it."""
+    from matplotlib.patches import FancyBboxPatch
+    axes.add_patch(FancyBboxPatch(
+        (x - width / 2, y - height / 2), width, height,
+        boxstyle="round,pad=0.08", facecolor=color, edgecolor=edge,
+        linewidth=1.5))
+    axes.text(x, y, text, ha="center", va="center", fontsize=10, **style)
+
+
+def arrow(axes, start, end, color="black", both=False, rad=0.0,
+          style="-", width=2.0):
+    """Draw an arrow from ``start`` to ``end``, curved by ``rad``."""
+    from matplotlib.patches import FancyArrowPatch
+    axes.add_patch(FancyArrowPatch(
+        start, end, arrowstyle="<|-|>" if both else "-|>",
+        mutation_scale=16, color=color, linewidth=width, linestyle=style,
+        connectionstyle=f"arc3,rad={rad}", shrinkA=2, shrinkB=2))
+
+
+def nodes(axes, figures, texts, colors=("white",) * 3, links="-"):
+    """Draw the three nodes, each with its line of ``texts``, and the
+    Galera links between them: node1's in line style ``links``."""
+    top = NODE_Y + NODE_H / 2 + 0.1
+    for (name, port), x, text, color in zip(figures["nodes"], NODE_X, texts,
+                                            colors):
+        box(axes, x, NODE_Y, f"{name}\n127.0.0.1:{port}\n{text}", color)
+    arrow(axes, (NODE_X[0] + 0.5, top), (NODE_X[1] - 0.5, top), GALERA,
+          True, -0.5, links, 1.5)
+    arrow(axes, (NODE_X[1] + 0.5, top), (NODE_X[2] - 0.5, top), GALERA,
+          True, -0.5, "-", 1.5)
+    arrow(axes, (NODE_X[0] - 0.7, top), (NODE_X[2] + 0.7, top), GALERA,
+          True, -0.32, links, 1.5)
+
+
+def load_panel(axes, figures):
+    """Draw the load through node1 and the reads through node2."""
+    load, stream = figures["load"], figures["stream"]
+    counts = list(load["counts"].values())
+    axes.set_title("Load through node1, read through node2", fontsize=12)
+    nodes(axes, figures, [f"{count:,} rows" for count in counts],
+          ("white", "honeydew", "white"))
+    axes.text(6, 8.6, "Galera replication: each commit is certified by every "
+              "node and applied on every node", ha="center", color=GALERA,
+              fontsize=10)
+    box(axes, NODE_X[0], CLIENT_Y, "seed.insert_data()\n1M-row CSV",
+        "lightyellow", width=2.8, height=1.1)
+    arrow(axes, (NODE_X[0], CLIENT_Y + 0.65), (NODE_X[0], NODE_Y - 0.9))
+    axes.text(NODE_X[0] + 0.15, 3.2,
+              f"one transaction:\n{load['wsrep_replicated']} writeset, "
+              f"{load['wsrep_replicated_bytes'] / 2 ** 20:.0f} MB",
+              fontsize=9, va="center")
+    box(axes, NODE_X[1], CLIENT_Y, "stream_users()\nMYSQL_HOST=node2",
+        "lightyellow", width=2.8, height=1.1)
+    arrow(axes, (NODE_X[1], NODE_Y - 0.9), (NODE_X[1], CLIENT_Y + 0.65),
+          "tab:green")
+    axes.text(NODE_X[1] + 0.15, 3.2,
+              f"{stream['cluster']:,.0f} rows/s\n= {stream['ratio']:.2f}x "
+              "the single\nserver's", fontsize=9, va="center")
+    axes.text(NODE_X[2], 2.9, "every node counts\nall rows as soon as\n"
+              "the load returns\n(wsrep_sync_wait)", ha="center",
+              va="center", fontsize=9, color="dimgray")
+
+
+def failover_panel(axes, figures):
+    """Draw a stream from node1 going on from node2 after node1 dies."""
+    kill, gated = figures["kill"], figures["gated"]
+    axes.set_title("Failover: node1 is killed under a stream", fontsize=12)
+    nodes(axes, figures, ["killed (SIGKILL)\nwhile at row "
+                          f"{gated['at']:,}", "serves the rest",
+                          "next in the list"],
+          ("mistyrose", "honeydew", "white"), links="--")
+    axes.text(6, 8.6, "Galera: node2 and node3 drop node1 after "
+              f"{seconds(kill['dropped'])}", ha="center", color=GALERA,
+              fontsize=10)
+    client = 4.0
+    box(axes, client, CLIENT_Y, "stream_users()\nMYSQL_HOST="
+        "node1,node2,node3", "lightyellow", width=4.2, height=1.1)
+    arrow(axes, (NODE_X[0], NODE_Y - 0.9), (client - 0.9, CLIENT_Y + 0.65),
+          "gray")
+    axes.text(-0.1, 3.2, f"1. rows 1 ... {kill['before']:,}\nin key "
+              "order; the\nbatch after them\nis read again", fontsize=9,
+              va="center", color="dimgray")
+    arrow(axes, (NODE_X[1], NODE_Y - 0.9), (client + 0.9, CLIENT_Y + 0.65),
+          "tab:green")
+    gap = seconds(kill["gap"]) if kill["gap"] is not None else "?"
+    axes.text(NODE_X[1] + 0.1, 3.2,
+              f"2. {gap} later: WHERE user_id > last key,\n"
+              f"rows {kill['before'] + 1:,} ... {gated['rows']:,}: every "
+              "row once,\nin order (the wait: wsrep_sync_wait,\nuntil node1 "
+              "is dropped)", fontsize=9, va="center", color="darkgreen")
+    freeze = figures["freeze"]
+    if freeze["gap"] is not None:
+        axes.text(12.0, CLIENT_Y, "node1 frozen (SIGSTOP) instead,\nwith "
+                  + timeouts(figures).replace(", ", "\nand ") + ":\nthe "
+                  f"next row after {seconds(freeze['gap'])}, from "
+                  + "/".join(freeze["served_by"]), ha="right",
+                  va="center", fontsize=9, color="dimgray")

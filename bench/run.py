@@ -2,7 +2,8 @@
 """Measure the generators side by side with the fastest way to do the same.
 
     make bench                       # starts the project-local server first
-    bench/run.py [--reps 5] [--seed-reps 3]
+    bench/run.py [--reps 5] [--seed-reps 3] [--failover-reps 3]
+                 [--cluster-only | --no-cluster]
 
 On the project-local server it builds ``user_data`` tables of 10k,
 100k and 1M rows (databases ``ALX_prodev_bench_10k``, ``_100k``, ``_1m``;
@@ -16,35 +17,40 @@ client: the wire limit), ``LOAD DATA LOCAL INFILE`` of the same CSV (1M
 and 200k rows), and keyset pages. A ratio is the median of the ratios
 of the repetitions.
 
-It writes ``bench/results/results.md`` and ``bench/results/chart.png``
-and prints each target as a PASS or FAIL line. Progress goes to a
+Then it starts a three-node Galera cluster of its own (``galera.py``),
+loads the 1M-row CSV through one node, reads it through another next to
+the same reads on the single server, and times the gap a stream sees
+when its node is killed or frozen under it; the cluster is stopped and
+removed at the end, also on failure.
+
+It writes ``bench/results/results.md``, ``bench/results/chart.png`` and
+``bench/results/cluster.png`` and prints each target as a PASS or FAIL
+line (and INFO lines for figures without a target). Progress goes to a
 terminal only; in a pipe the output is the results alone.
 
 This file runs the repetitions; the rest is beside it: the cases (what
 runs in each subprocess) in ``cases.py``, the CSVs and tables in
-``tables.py``, the figures, targets, Markdown and chart in ``report.py``,
-the subprocesses and progress in ``launch.py``, and every use of the
-project's settings and connections in ``server.py``.
+``tables.py``, the figures, targets, Markdown and charts in
+``report.py``, the subprocesses and progress in ``launch.py``, the
+cluster in ``galera.py``, and every use of the project's settings and
+connections in ``server.py``.
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 
 import cases
+import galera
 import launch
 import report
 import server
 import tables
 from cases import CASES
+from launch import rotated
 
 RESULTS = os.path.join(launch.BENCH, "results")
-
-
-def rotated(items, turn):
-    """Return ``items`` rotated by ``turn``: each repetition starts anew."""
-    turn %= len(items)
-    return list(items[turn:]) + list(items[:turn])
 
 
 def bench_streams(reps):
@@ -145,13 +151,36 @@ def bench_seeding(paths, reps):
     return results
 
 
+def bench_cluster(paths, reps, failover_reps):
+    """Run the cluster part on a cluster of its own; return its results.
+
+    The cluster is started for it, and stopped and removed after it,
+    whatever happens (see bench/galera.py).
+    """
+    with galera.running() as lab:
+        return galera.bench_cluster(lab, paths[tables.BIG],
+                                    tables.database_of(tables.BIG), reps,
+                                    failover_reps)
+
+
 def main():
     """Build the tables, run every case, write and print the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5,
-                        help="repetitions of the streaming and page cases")
+                        help="repetitions of the streaming and page cases, "
+                        "on the single server and on the cluster")
     parser.add_argument("--seed-reps", type=int, default=3,
                         help="repetitions of the seeding cases")
+    parser.add_argument("--failover-reps", type=int, default=3,
+                        help="repetitions of each failover case (a node "
+                        "killed, a node frozen)")
+    part = parser.add_mutually_exclusive_group()
+    part.add_argument("--cluster-only", action="store_true",
+                      help="run the cluster part alone (results.md then "
+                      "holds only it; chart.png is left as it is)")
+    part.add_argument("--no-cluster", action="store_true",
+                      help="skip the cluster part (cluster.png is left as "
+                      "it is)")
     args = parser.parse_args()
     if server.localdb.users_env():
         sys.exit("error: make bench builds its tables on the project-local "
@@ -164,25 +193,46 @@ def main():
         sys.exit(f"error: {err}")
     paths = tables.make_csvs()
     loads = tables.prepare_tables(paths)
-    streams = bench_streams(args.reps)
-    pages = bench_pages(args.reps)
-    seeding = bench_seeding(paths, args.seed_reps)
-    stream_table = report.stream_rows(streams)
-    pages_table = report.page_table(pages)
-    checks = report.targets(streams, stream_table, pages_table, seeding)
+    checks, local, figures = [], None, None
+    if not args.cluster_only:
+        streams = bench_streams(args.reps)
+        pages = bench_pages(args.reps)
+        seeding = bench_seeding(paths, args.seed_reps)
+        stream_table = report.stream_rows(streams)
+        pages_table = report.page_table(pages)
+        checks = report.targets(streams, stream_table, pages_table, seeding)
+        local = (stream_table, pages_table, seeding)
+    if not args.no_cluster:
+        try:
+            figures = report.cluster_figures(bench_cluster(
+                paths, args.reps, args.failover_reps))
+            checks += report.cluster_targets(figures)
+        except galera.Terminated:
+            raise
+        except (RuntimeError, SystemExit,
+                subprocess.CalledProcessError) as err:  # the rest stands
+            print(err, file=sys.stderr)
+            lines = str(err).strip().splitlines() or ["?"]
+            checks.append((f"cluster: the cluster part failed ("
+                           + " ... ".join(dict.fromkeys([lines[0],
+                                                         lines[-1]]))
+                           + "); bench/run.py --no-cluster skips it", False))
     minutes = (time.monotonic() - start) / 60
     info.append(("Tables", ", ".join(
         f"{report.human(rows)}: " + (
             f"loaded by {loads[label]}" if label in loads
             else "reused from an earlier run")
         for label, rows in tables.SIZES)))
-    text = report.markdown(info, args.reps, args.seed_reps, stream_table,
-                           pages_table, seeding, checks, minutes)
-    report.write(RESULTS, text, stream_table, pages_table, seeding)
+    text = report.markdown(
+        info, checks, minutes,
+        local and (args.reps, args.seed_reps) + local, figures)
+    report.write(RESULTS, text, local, figures)
     print(text.split("## Targets")[0].rstrip() + "\n")
     for line, passed in checks:
         print(f"{report.verdict(passed)} {line}")
-    print(f"\nwritten: {os.path.relpath(RESULTS)}/results.md and chart.png")
+    written = ["results.md"] + ["chart.png"] * bool(local) + [
+        "cluster.png"] * bool(figures)
+    print(f"\nwritten: {os.path.relpath(RESULTS)}/: {', '.join(written)}")
 
 
 if __name__ == "__main__":

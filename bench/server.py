@@ -4,58 +4,94 @@ Every use of the project's settings and connection API (and of the
 ``MYSQL_*`` environment variables) in bench/ is in the first three
 functions here; the rest of bench/ goes through them:
 
-- ``settings(database)``: the server's address and account, with
+- ``settings(database, host)``: the server's address and account, with
   ``database`` (for the command-line client, and for ``connect``);
-- ``connect(database)``: a connection, to ``database`` or to none;
-- ``environment(database)``: the environment of a case's subprocess, in
-  which the course's modules and ``loader`` find the database to use.
+- ``connect(database, host)``: a connection, to ``database`` or to none;
+- ``environment(database, host, ...)``: the environment of a case's
+  subprocess, in which the course's modules and ``loader`` find the
+  database (and the servers, and the time-outs) to use.
 
 The settings are ``db.settings()``, the project's default, read once;
-each database gets a copy of it (``replace``).
+each database gets a copy of it (``replace``). ``host``, if given, is a
+``MYSQL_HOST`` value naming other servers (the nodes of the benchmark's
+cluster, say), reached with the same account: the benchmark creates the
+project-local server's user, with its password, on the cluster.
+
+``traced`` is the one place that looks inside a stream: it records when
+a stream connects, waits for its node and queries, for the failover
+case's breakdown of its gap.
 
 The module also makes the project's modules importable: ``db``,
-``seed``, and ``localdb`` for the project-local server's admin socket.
+``seed``, ``driver``, and, from scripts/, ``localdb`` (the project-local
+server's admin socket) and ``cluster`` (the Galera cluster's API, which
+bench/galera.py imports).
 """
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "scripts")]
 db = __import__("db")
 seed = __import__("seed")
+driver = __import__("driver")
 localdb = __import__("localdb")
 
 NONE = "ALX_prodev"  # a valid name to read settings by, with no database
 GNU_TIME = "/usr/bin/time"
 
 
-def settings(database):
+def settings(database, host=None):
     """Return the project's settings, for ``database`` (None: none).
 
-    Read as attributes: ``host``, ``port``, ``user``, ``password``...
+    ``host``: a ``MYSQL_HOST`` value, the servers to use instead of the
+    project's. Read as attributes: ``servers``, ``user``, ``password``...
     """
-    return db.settings().replace(database=database or NONE)
+    changes = {"host": host} if host else {}
+    return db.settings().replace(database=database or NONE, **changes)
 
 
-def connect(database):
-    """Open a connection to ``database``, or to no database with None."""
-    return db.connect(settings(database), database is not None)
+def connect(database, host=None):
+    """Open a connection to ``database``, or to no database with None.
+
+    It is to the first of ``host``'s servers that answers, if given.
+    """
+    return db.connect(settings(database, host), database is not None)
 
 
-def environment(database):
+def environment(database, host=None, read_timeout=None,
+                connect_timeout=None):
     """Return the environment of a subprocess that works on ``database``.
 
     The course's modules and ``loader`` open their own connections, on
-    the database that ``MYSQL_DATABASE`` names.
+    the database that ``MYSQL_DATABASE`` names, to the servers of
+    ``host`` if given (else the project's), with these time-outs (in
+    seconds) if given.
     """
-    return dict(os.environ, MYSQL_DATABASE=database)
+    env = dict(os.environ, MYSQL_DATABASE=database)
+    for name, value in (("MYSQL_HOST", host),
+                        ("MYSQL_READ_TIMEOUT", read_timeout),
+                        ("MYSQL_CONNECT_TIMEOUT", connect_timeout)):
+        if value:
+            env[name] = str(value)
+    return env
 
 
-def query(database, sql, args=()):
-    """Run one statement on ``database`` (None: none); return its rows."""
-    connection = connect(database)
+def hosts(nodes):
+    """Return the ``MYSQL_HOST`` value that names ``nodes``, in order."""
+    return ",".join(f"127.0.0.1:{node.port}" for node in nodes)
+
+
+def query(database, sql, args=(), host=None):
+    """Run one statement on ``database`` (None: none); return its rows.
+
+    On the first of ``host``'s servers that answers, if given.
+    """
+    connection = connect(database, host)
     try:
         cursor = connection.cursor()
         cursor.execute(sql, args)
@@ -82,12 +118,14 @@ def describe():
 def client_command(sql, database, extra=()):
     """Return the argv and environment to run ``sql`` with the C client.
 
-    The password goes in ``MYSQL_PWD``, never on the command line.
+    It runs on the first server the settings name. The password goes
+    in ``MYSQL_PWD``, never on the command line.
     """
     conf = settings(database)
+    host, port = conf.servers[0]  # the first server listed
     binary = shutil.which("mariadb") or shutil.which("mysql")
-    argv = [binary, "--no-defaults", "--protocol=tcp", "-h", conf.host,
-            "-P", str(conf.port), "-u", conf.user,
+    argv = [binary, "--no-defaults", "--protocol=tcp", "-h", host,
+            "-P", str(port), "-u", conf.user,
             "--default-character-set=utf8mb4", "--batch", "--quick",
             "--skip-column-names", *extra]
     if conf.ssl_ca:
@@ -116,3 +154,58 @@ def run_client(sql, database, extra=(), memory=None):
 def admin(sql):
     """Run ``sql`` as the project-local server's admin, over its socket."""
     return localdb.admin(localdb.DATA, sql)
+
+
+@contextlib.contextmanager
+def traced(thread):
+    """Record what a stream read in ``thread`` does; yield the records.
+
+    Each record is ``(what, perf_counter(), port)``: ``connect`` (the
+    stream asks for a connection), ``connected`` (it has one, to
+    ``port``) or ``refused`` (none of its servers answered),
+    ``synced`` (a resumed read's node has applied what the cluster
+    committed: wsrep_sync_wait) and ``query`` (the query's first
+    answer is in: rows follow). To time the sync wait apart from the
+    query, a resumed read runs one ``SELECT 1`` right after setting
+    ``wsrep_sync_wait``: that statement waits instead of the query, and
+    costs one round trip more. Only ``thread``'s calls are recorded.
+    """
+    records = []
+    originals = db.connect, db._sync_wait, driver.batches
+
+    def note(what, connection=None):
+        """Record ``what`` happened now, if in ``thread``."""
+        if threading.get_ident() == thread.ident:
+            records.append((what, time.perf_counter(), connection
+                            and connection.server_port))
+
+    def connect(*args, **options):
+        """Connect as db does, recording when and to which node."""
+        note("connect")
+        try:
+            connection = originals[0](*args, **options)
+        except db.SetupError:
+            note("refused")
+            raise
+        note("connected", connection)
+        return connection
+
+    def sync_wait(connection):
+        """Set wsrep_sync_wait as db does, then wait for it, timed."""
+        originals[1](connection)
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+        cursor.close()
+        note("synced", connection)
+
+    def batches(connection, size):
+        """Read rows as db does, recording that the query answered."""
+        note("query", connection)
+        return originals[2](connection, size)
+
+    db.connect, db._sync_wait, driver.batches = connect, sync_wait, batches
+    try:
+        yield records
+    finally:
+        db.connect, db._sync_wait, driver.batches = originals

@@ -46,23 +46,30 @@ def make_csvs():
     return paths
 
 
-def fresh_table(database):
-    """Create ``database`` if needed and an empty user_data in it."""
+def fresh_table(database, host=None):
+    """Create ``database`` if needed and an empty user_data in it.
+
+    On the project-local server, or on the first of ``host``'s servers.
+    """
     server.query(None, f"CREATE DATABASE IF NOT EXISTS `{database}` "
                  f"CHARACTER SET {server.db.CHARSET} "
-                 f"COLLATE {server.db.COLLATION}")
-    server.query(database, "DROP TABLE IF EXISTS user_data")
-    server.query(database, server.seed.TABLE)
+                 f"COLLATE {server.db.COLLATION}", host=host)
+    server.query(database, "DROP TABLE IF EXISTS user_data", host=host)
+    server.query(database, server.seed.TABLE, host=host)
 
 
-def row_count(database):
-    """Return the rows in user_data of ``database``, None if it has none."""
+def row_count(database, host=None):
+    """Return the rows in user_data of ``database``, None if it has none.
+
+    On the project-local server, or on the first of ``host``'s servers.
+    """
     exists = server.query(None, "SELECT COUNT(*) FROM information_schema."
                           "tables WHERE table_schema = %s AND table_name = "
-                          "'user_data'", (database,))[0][0]
+                          "'user_data'", (database,), host)[0][0]
     if not exists:
         return None
-    return server.query(database, "SELECT COUNT(*) FROM user_data")[0][0]
+    return server.query(database, "SELECT COUNT(*) FROM user_data",
+                        host=host)[0][0]
 
 
 def drop(database):

@@ -1,0 +1,382 @@
+"""The cluster part of the benchmark: three Galera nodes beside one server.
+
+``running()`` starts a three-node MariaDB Galera cluster through
+scripts/cluster.py's API, in a temporary folder of its own, creates the
+project's user there (the project-local server's, with its password),
+and removes it all at the end, also on failure or SIGTERM.
+``bench_cluster`` then measures, in cases run as everywhere else (a
+subprocess each, see cases.py):
+
+- a load: ``seed.insert_data`` of the 1M-row CSV through node 1, as one
+  transaction; how many writesets and bytes node 1 replicated; the rows
+  each node counts as soon as it returned;
+- reads: ``stream_users()`` and the C client (``--quick``) over those
+  1M rows through node 2, each next to the same over the same rows on
+  the project-local server, in the same repetition;
+- failover: a stream over a gated table (tests/conftest.py's
+  ``gated_table``: its row ``GATE_AT`` waits on a lock) from node 1,
+  ``MYSQL_HOST`` naming the three nodes; node 1 is killed (SIGKILL), or
+  frozen (SIGSTOP, with short time-outs), while the stream waits there.
+  A killed node rejoins (``cluster.rejoin``: IST) and a frozen one is
+  let go (SIGCONT) and waited for, between repetitions.
+
+What a failover waits for: the stream finds the loss (at once when the
+node's socket closes; after ``MYSQL_READ_TIMEOUT`` when it is silent),
+connects to the next node and, before its query, waits there for
+``wsrep_sync_wait``: the node's causal check that it has applied all
+the cluster committed. While the cluster still counts the lost node as
+a member, that check waits, until Galera drops it: once the node has
+been silent for ``evs.suspect_timeout`` (5 s) and the others agree, 5
+to 6 s after the signal here. A read time-out ends the wait first, and
+the stream tries the next node. One exception, seen in these runs: a
+node that had served a read (a causal check) a moment before the loss
+(under a second; not three seconds) passes the check at once. The
+failover cases leave node 2 alone before the signal: they time the
+usual case.
+"""
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import launch
+import server
+import tables
+
+cluster = __import__("cluster")  # scripts/, on the path server.py set
+
+STREAM_DB = "ALX_prodev_bench_cluster"  # 1M rows, loaded through node 1
+GATED_DB = "ALX_prodev_bench_gated"
+GATED_ROWS, GATE_AT = 100_000, 50_001
+SETTLED = 0.3  # seconds without a new row: the reader waits at the gate
+# The nodes' InnoDB buffer pool: the project-local server's, not
+# cluster.py's 128 MB, so that the 1M-row table (about 180 MB) is in
+# memory on both sides, and a read compares Galera, not the cache.
+OPTIONS = [option for option in server.localdb.OPTIONS
+           if option.startswith("--innodb-buffer-pool-size=")]
+FREEZE = {"read_timeout": 2, "connect_timeout": 2}  # seconds, when frozen
+STARTS = 3  # tries at starting: another cluster may take a port meanwhile
+WAIT = 120  # seconds any wait in a case may take on a busy machine
+DROPPED = 30  # seconds a case waits for the cluster to drop its lost node
+
+
+class Lab:
+    """The benchmark's running cluster: its folder, its nodes, its log."""
+
+    def __init__(self, folder, nodes, said):
+        """Keep the folder, the nodes, and what their starts said."""
+        self.folder, self.nodes, self.said = folder, nodes, said
+
+    def host(self, *which):
+        """Return the MYSQL_HOST naming nodes ``which`` (numbers from 1)."""
+        return server.hosts([self.nodes[number - 1] for number in which])
+
+
+class Member:
+    """A node as tests/conftest.py's ``Gate`` sees a server.
+
+    ``port`` (where the gate's lock is taken), ``admin(sql)`` and
+    ``victim(where)``: the one connection that matches ``where``.
+    """
+
+    def __init__(self, node):
+        """Wrap cluster.py's ``node``."""
+        self.node, self.port = node, node.port
+
+    def admin(self, sql):
+        """Run ``sql`` as the node's admin; return its text."""
+        return self.node.admin(sql)
+
+    def victim(self, where):
+        """Wait until exactly one connection matches ``where``; return it."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            found = self.admin(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE "
+                f"ID <> CONNECTION_ID() AND ({where})").split()
+            if len(found) > 1:
+                raise RuntimeError(f"{len(found)} threads where {where}")
+            if found:
+                return int(found[0])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"waited {WAIT} s in vain for a thread "
+                                   f"where {where}")
+            time.sleep(0.02)
+
+
+def conftest():
+    """Return tests/conftest.py as a module: ``gated_table``, ``Gate``.
+
+    Imported on demand: it imports pytest, which no other case needs.
+    """
+    folder = os.path.join(server.ROOT, "tests")
+    sys.path.insert(0, folder)
+    try:
+        return __import__("conftest")
+    finally:
+        sys.path.remove(folder)
+
+
+class Terminated(SystemExit):
+    """SIGTERM, as an exception: the cluster is stopped on the way out."""
+
+
+def terminated(signum, frame):
+    """Raise ``Terminated`` on SIGTERM."""
+    raise Terminated(f"error: stopped by signal {signum}")
+
+
+@contextlib.contextmanager
+def running():
+    """Start a three-node cluster in a temporary folder; yield its ``Lab``.
+
+    The cluster is stopped and its folder removed at the end, whatever
+    happens. A start that fails (another cluster on this machine may take
+    a port between the choice and the bind) is tried again afresh.
+    """
+    folder = tempfile.mkdtemp(prefix="alx-bench-cluster-")
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        for attempt in range(1, STARTS + 1):
+            said = []
+            try:
+                with launch.step("cluster: starting three Galera nodes"):
+                    nodes = cluster.start(folder, options=OPTIONS,
+                                          say=said.append)
+                break
+            except (RuntimeError, subprocess.CalledProcessError):
+                cluster.clean(folder)
+                if attempt == STARTS:
+                    raise
+        server.localdb.add_user(nodes[0].folder,
+                                server.settings(None).password)
+        for line in said:
+            launch.note("cluster: " + line)
+        yield Lab(folder, nodes, said)
+    finally:
+        with launch.step("cluster: stopping it"):
+            cluster.clean(folder)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def bench_cluster(lab, path, local, reps, failover_reps):
+    """Run every cluster measurement; return the results as a dict.
+
+    ``path`` is the 1M-row CSV, ``local`` the project-local server's
+    database that holds the same rows.
+    """
+    began = time.monotonic()
+    results = {"nodes": [(node.name, node.port) for node in lab.nodes],
+               "start": lab.said, "rss_mb": [rss(node) for node in lab.nodes],
+               "options": OPTIONS}
+    results["load"] = load(lab, path)
+    results["streams"] = streams(lab, local, reps)
+    with launch.step(f"cluster: {GATED_DB}, row {GATE_AT:,} gated"):
+        conftest().gated_table(lab.nodes[0], GATED_DB, GATED_ROWS, GATE_AT)
+    results["kill"], results["rejoin"] = kills(lab, failover_reps)
+    results["freeze"], results["resync"] = freezes(lab, failover_reps)
+    results["freeze_timeouts"] = FREEZE
+    results["gated"] = {"rows": GATED_ROWS, "at": GATE_AT}
+    results["minutes"] = (time.monotonic() - began) / 60
+    return results
+
+
+def rss(node):
+    """Return the resident memory of ``node``'s server, in MB."""
+    with open(f"/proc/{node.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status
+                    if line.startswith("VmRSS:")) / 1024
+
+
+def load(lab, path):
+    """Load the 1M-row CSV through node 1 with insert_data; return how.
+
+    The result: the case's (seconds, its Counts), the writesets and
+    bytes node 1 replicated meanwhile, and each node's row count read
+    at once after the load returned.
+    """
+    first = lab.nodes[0]
+    tables.fresh_table(STREAM_DB, lab.host(1))
+    before = first.wsrep()
+    result = launch.run_case(
+        f"cluster: loading {tables.CSVS[tables.BIG]:,} rows through node1",
+        "insert_data", STREAM_DB, {"path": path},
+        env=server.environment(STREAM_DB, lab.host(1)))
+    after = first.wsrep()
+    result["counts"] = {node.name: tables.row_count(STREAM_DB,
+                                                    lab.host(node.index))
+                        for node in lab.nodes}
+    result["rows"] = tables.CSVS[tables.BIG]
+    for name in ("wsrep_replicated", "wsrep_replicated_bytes"):
+        result[name] = int(after[name]) - int(before[name])
+    return result
+
+
+def streams(lab, local, reps):
+    """Read the 1M rows through node 2 and on the single server, in turn.
+
+    Return ``{(case, "cluster" or "single"): [result, ...]}`` for the
+    ``stream`` and ``client_full`` cases; in each repetition a case runs
+    on both, one right after the other (in turn first).
+    """
+    where = {"cluster": (STREAM_DB, server.environment(
+        STREAM_DB, lab.host(2))), "single": (local, None)}
+    for side, (database, env) in where.items():
+        launch.run_case(f"cluster: warming {database} ({side})",
+                        "client_full", database, {}, env)
+    runs = {}
+    for rep in range(reps):
+        for case in launch.rotated(("stream", "client_full"), rep):
+            for side in launch.rotated(tuple(where), rep):
+                database, env = where[side]
+                runs.setdefault((case, side), []).append(launch.run_case(
+                    f"cluster: {case}, {'node2' if env else 'single server'}"
+                    f", repetition {rep + 1} of {reps}", case, database, {},
+                    env))
+    return runs
+
+
+def failover_arg(lab):
+    """Return what a failover case needs: the cluster and the gated row."""
+    return {"folder": lab.folder, "at": GATE_AT}
+
+
+def kills(lab, reps):
+    """Kill node 1 under a stream ``reps`` times; it rejoins after each.
+
+    Return the cases' results, and each rejoin's seconds and transfer.
+    """
+    first, results, rejoins = lab.nodes[0], [], []
+    env = server.environment(GATED_DB, lab.host(1, 2, 3))
+    for rep in range(reps):
+        results.append(launch.run_case(
+            f"cluster: node1 killed under a stream, repetition {rep + 1} "
+            f"of {reps}", "failover_kill", GATED_DB, failover_arg(lab), env))
+        with launch.step("cluster: node1 rejoining"):
+            seconds, how = cluster.rejoin(first)
+            cluster.wait_synced(lab.nodes)
+        rejoins.append({"seconds": seconds, "how": how})
+    return results, rejoins
+
+
+def freezes(lab, reps):
+    """Freeze node 1 under a stream ``reps`` times, with short time-outs.
+
+    Return the cases' results, and the seconds each time until the
+    cluster was whole again after the node was let go (SIGCONT).
+    """
+    first, results, resyncs = lab.nodes[0], [], []
+    env = server.environment(GATED_DB, lab.host(1, 2, 3), **FREEZE)
+    for rep in range(reps):
+        try:
+            results.append(launch.run_case(
+                f"cluster: node1 frozen under a stream, repetition "
+                f"{rep + 1} of {reps}", "failover_freeze", GATED_DB,
+                failover_arg(lab), env))
+        finally:
+            if first.pid:
+                cluster.resume(first)  # the case did; again, to be sure
+        with launch.step("cluster: node1 back in sync"):
+            began = time.monotonic()
+            cluster.wait_synced(lab.nodes)
+        resyncs.append(time.monotonic() - began)
+    return results, resyncs
+
+
+# ------------------------------------------------- in the case's process --
+
+def settled(got):
+    """Wait until the list ``got`` has not grown for ``SETTLED`` seconds.
+
+    Called once the stream's query waits at the gate: the reader then
+    reads what is left in the socket, a millisecond's work, and waits
+    for the gated row. A wait for a row count would be wrong: the stream
+    yields whole batches, and the server keeps the last rows it wrote in
+    its buffer (``net_buffer_length``) while it waits at the gate, so the
+    reader gets fewer rows than there are before the gate, by an amount
+    that depends on the rows' size.
+    """
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        count = len(got)
+        time.sleep(SETTLED)
+        if len(got) == count:
+            return count
+    raise RuntimeError(f"the stream still reads after {WAIT} s")
+
+
+class Watch:
+    """Note when ``node`` first sees a cluster smaller than ``size``.
+
+    A connection of its own asks the node's ``wsrep_cluster_size`` every
+    10 ms (without ``wsrep_sync_wait``, which would wait too) in a
+    thread, from ``start()`` until ``stop()``; ``dropped`` is then the
+    ``perf_counter()`` of the first answer below ``size``, or None.
+    """
+
+    def __init__(self, node, size):
+        """Connect to ``node`` now, before anything happens."""
+        self.size, self.dropped = size, None
+        self.connection = server.connect(None, server.hosts([node]))
+        self.connection.cmd_query("SET SESSION wsrep_sync_wait = 0")
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        """Start asking."""
+        self.thread.start()
+
+    def run(self):
+        """Ask until the size drops or ``stop()``."""
+        cursor = self.connection.cursor()
+        while not self.done.is_set():
+            cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'")
+            (_, size), = cursor.fetchall()
+            if int(size) < self.size:
+                self.dropped = time.perf_counter()
+                return
+            self.done.wait(0.01)
+
+    def wait(self, seconds=DROPPED):
+        """Wait until the size has dropped, for ``seconds`` at most."""
+        if self.thread.ident is not None:  # started
+            self.thread.join(seconds)
+
+    def stop(self):
+        """Stop asking; close the connection."""
+        self.done.set()
+        if self.thread.ident is not None:  # started
+            self.thread.join(WAIT)
+        server.db.close_quietly(self.connection)
+
+
+PARTS = ("detect", "connect", "sync", "query", "rows")
+
+
+def parts(records, signalled, arrived):
+    """Split the gap from ``signalled`` to ``arrived`` into its parts.
+
+    ``records`` are ``server.traced``'s. Each span between two records
+    after the signal counts to what the stream did in it: ``detect``,
+    until it first asks for a new connection (it found the loss);
+    ``connect``, connecting (to a node that may not answer); ``sync``,
+    on a connection, setting it up and waiting for the node to catch up
+    with the cluster (``wsrep_sync_wait``), whether that ends in time or
+    in a read time-out; ``query``, the query from the key until its first
+    answer; ``rows``, until its first rows reach the consumer.
+    """
+    after = [record for record in records if record[1] >= signalled]
+    spent = dict.fromkeys(PARTS, 0.0)
+    if not after:
+        return spent
+    spent["detect"] = after[0][1] - signalled
+    kinds = {"connect": "connect", "refused": "connect", "connected": "sync",
+             "synced": "query", "query": "query"}
+    for (what, at, _), (_, then, _) in zip(after, after[1:]):
+        spent[kinds[what]] += then - at
+    spent["rows"] = arrived - after[-1][1]
+    return spent
