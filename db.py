@@ -331,12 +331,13 @@ def stream_rows(conf, sql, size=1000, key=None):
                 if key:
                     after = bytes(batch[-1][0]).decode()
         except _Lost as lost:
+            first = (failures or lost.failures)[0][0]  # where it was lost
             failures.extend(lost.failures)
-            server, error = lost.failures[0]
+            server, error = lost.failures[-1]
             if ((yielded and not key)
                     or len(failures) >= ROUNDS * len(conf.servers)):
                 raise _gone(conf, failures) from error
-            servers = _after(conf.servers, server)
+            servers = _after(conf.servers, server, last=first)
             continue
         finally:
             reading.close()
@@ -359,10 +360,18 @@ def _gone(conf, failures):
     return type(last)(msg=_failed(conf, failures), errno=last.errno)
 
 
-def _after(servers, lost):
-    """Return ``servers`` from the one after ``lost``, wrapping round."""
+def _after(servers, lost, last):
+    """Return ``servers`` from the one after ``lost``, wrapping round, but
+    with ``last`` (the server the stream was first lost on) at the end:
+    a frozen server would cost the whole connect time-out each round.
+
+    >>> _after(("a", "b", "c"), "b", last="a")
+    ('c', 'b', 'a')
+    """
     index = servers.index(lost) if lost in servers else -1
-    return servers[index + 1:] + servers[:index + 1]
+    turned = servers[index + 1:] + servers[:index + 1]
+    return tuple(server for server in turned if server != last) + (
+        (last,) if last in servers else ())
 
 
 def _read(conf, servers, sql, size, after, resumed):

@@ -213,7 +213,7 @@ def main():
                 subprocess.CalledProcessError) as err:  # the rest stands
             print(err, file=sys.stderr)
             lines = str(err).strip().splitlines() or ["?"]
-            checks.append((f"cluster: the cluster part failed ("
+            checks.append(("cluster: the cluster part failed ("
                            + " ... ".join(dict.fromkeys([lines[0],
                                                          lines[-1]]))
                            + "); bench/run.py --no-cluster skips it", False))
