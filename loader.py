@@ -4,17 +4,23 @@
 ``seed.insert_data(connection, path)`` calls ``load(settings, path)``.
 The pipeline:
 
-1. ``records`` reads the CSV one record at a time (any column order, a
-   byte-order mark and CRLF line ends are fine, extra columns ignored);
-2. ``check`` turns each into a clean row, or into a reason to reject it;
-3. clean rows go to a private file, rejects to ``<path>.rejects.csv``
-   (its line, the record, the reason);
-4. the file goes to the server in one transaction, by ``LOAD DATA LOCAL
-   INFILE`` when the server allows it, else by multi-row ``INSERT``s.
+1. ``records`` reads the CSV a batch of records at a time (any column
+   order, a byte-order mark and CRLF line ends are fine, extra columns
+   ignored);
+2. ``all_good`` checks a batch a column at a time, as ``check`` checks
+   a record; a batch with a bad record is checked again in halves, down
+   to ``check`` itself, which gives each bad record's reason: rejects go
+   to ``<path>.rejects.csv`` (the line, the record, the reason);
+3. clean rows go to private files of ``CHUNK`` rows at most, each
+   sorted by id (``write_chunks``);
+4. the files go to the server in one transaction, by ``LOAD DATA LOCAL
+   INFILE`` when the server allows it, else by multi-row ``INSERT``s
+   built from rows escaped by the driver's own ``escape_string``.
 
-Every record ends up loaded, already present (its ``user_id`` is in the
-table: left untouched) or rejected. The server, not Python, finds ids
-that are present or repeated, so memory stays flat in the file's size.
+Steps 1 to 3 run in a thread, a chunk ahead of step 4. Every record ends
+up loaded, already present (its ``user_id`` is in the table: left
+untouched) or rejected. The server, not Python, finds ids that are
+present or repeated, so memory stays flat in the file's size.
 """
 import csv
 import os
@@ -22,17 +28,19 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from collections import namedtuple
 from hashlib import sha1
 from concurrent.futures import ThreadPoolExecutor
-from itertools import count, islice
-from operator import itemgetter
+from itertools import count, islice, repeat
+from operator import methodcaller
 from uuid import NAMESPACE_URL
 
-
 import db
+import driver
 
 Counts = namedtuple("Counts", "loaded present rejected method")
+Method = namedtuple("Method", "local line quote run size rows")  # ``method``
 REQUIRED = ("name", "email", "age")
 BAD = r"\s\x00-\x1f\x7f"  # whitespace and control characters
 EMAIL = re.compile(f"[^@{BAD}]+@[^@.{BAD}]+(?:\\.[^@.{BAD}]+)+")
@@ -41,8 +49,8 @@ AGE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")  # fits DECIMAL(5,2), >= 0
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                   r"[0-9a-f]{12}")
 LOAD = ("LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE {table} CHARACTER SET "
-        "utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '' "
-        "LINES TERMINATED BY '\\n' ({columns})")
+        "utf8mb4 FIELDS TERMINATED BY X'09' ESCAPED BY '' "  # tab, newline:
+        "LINES TERMINATED BY X'0A' ({columns})")  # as NO_BACKSLASH_ESCAPES
 STAGING = """CREATE TEMPORARY TABLE load_staging (
     line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
     name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
@@ -52,10 +60,43 @@ REPEATS = """SELECT s.line, s.user_id, s.name, s.email, s.age, d.first
           GROUP BY user_id HAVING COUNT(*) > 1) AS d
     JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
     ORDER BY s.line"""
-BATCH = 1000  # rows in one multi-row INSERT
-CHUNK = 50000  # rows in one LOAD DATA file
+CHUNK = 50000  # rows in one LOAD DATA file, at most: the memory bound
+FIRST = 5000  # rows in the first one: the server starts soon
+STEP = 1000  # records read and checked at once
+BATCH = 1000  # rows in one multi-row INSERT by parameter binding
+STATEMENT = 1 << 20  # bytes of rows in one INSERT built by escaping
+WIDEST = 4400  # bytes a row may take in an INSERT: two texts of 255
+#               characters of 4 bytes, each byte escaped (4,080), and more
+COLUMNS = ("user_id", "line", "name", "email", "age")  # a row's fields
+LOCAL_LINE = b"\t%012d\t"  # a row's line number, for LOAD DATA
+INSERT_LINE = b"\x02%012d\x03"  # for INSERTs: a comment, or a value
+SEP = b"\x01"  # between values escaped together
+SEPARATORS = b"\t\x01\x02\x03"  # what the rows' escaping leaves alone
+PROBE = SEPARATORS + "'\"\\ é 😀 \\".encode()  # to compare two escapings
+TABS = str.maketrans("\x02\x03", "\t\t")  # INSERT_LINE's separators
 MAILTO = NAMESPACE_URL.bytes + b"mailto:"
 VARIANT = dict(zip("0123456789abcdef", "89ab" * 4))  # RFC 4122 bits 10xx
+TO_VARIANT = bytes.maketrans(b"0123456789abcdef", b"89ab" * 4)
+DIGEST = type(sha1()).digest
+# Where an id's characters come from in the hex of its sha1 (40 of them),
+# and those that are the same in every id (5: the version).
+FROM_HEX = list(zip([*range(8), *range(9, 13), *range(15, 18),
+                     *range(20, 23), *range(24, 36)],
+                    [*range(8), *range(8, 12), *range(13, 16),
+                     *range(17, 20), *range(20, 32)]))
+SAME = {8: b"-", 13: b"-", 14: b"5", 18: b"-", 23: b"-", 36: b"\n"}
+
+
+def every(item):
+    """Compile a pattern for values matching ``item``, joined by newlines.
+
+    ``all_match`` tests a column at once with it.
+    """
+    return re.compile(f"(?:{item})(?:\n(?:{item}))*")
+
+
+NAMES = every(r"[^\x00-\x1f\x7f]+")  # not empty, no control character
+EMAILS, AGES, UUIDS = map(every, (EMAIL.pattern, AGE.pattern, UUID.pattern))
 
 
 def user_id_for(email):
@@ -72,26 +113,57 @@ def user_id_for(email):
             f"{VARIANT[digest[16]]}{digest[17:20]}-{digest[20:32]}")
 
 
-def records(path):
-    """Yield ``(line, fields)`` for each CSV record after the header.
+def user_ids_for(emails):
+    """Return the ids of ``emails``, as ``user_id_for`` each, in a list.
 
-    The header comes first, as ``(1, names)``, lower-cased and trimmed.
-    ``line`` is where the record starts (a quoted field may span lines).
-    Raise ``SetupError`` for a file that cannot be read as UTF-8 text.
+    Twice as fast on many: each email is hashed in turn, but the ids are
+    laid out all at once, one column of characters at a time.
+
+    >>> user_ids_for(["Ross.Reynolds21@hotmail.com", "a@b.co"])[0]
+    '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
+    """
+    size = len(emails)
+    hexes = b"".join(map(DIGEST, map(sha1, map(MAILTO.__add__, map(
+        str.encode, map(str.lower, map(str.strip, emails))))))).hex()
+    hexes, ids = hexes.encode(), bytearray(37 * size)
+    for to, source in FROM_HEX:
+        ids[to::37] = hexes[source::40]
+    for to, same in SAME.items():
+        ids[to::37] = same * size
+    ids[19::37] = hexes[16::40].translate(TO_VARIANT)
+    return ids[:-1].decode().split("\n") if size else []
+
+
+def records(path):
+    """Read the CSV at ``path``: its header, then its records in batches.
+
+    A generator. It yields the header's fields first (None if the file
+    holds no record); then, each time it is sent a number, at most that
+    many records, as two lists: the line where each starts (a quoted
+    field may span lines) and its fields. It stops after the last one.
+    A blank line is no record. Raise ``SetupError`` for a file that
+    cannot be read as UTF-8 text or as CSV.
     """
     try:
         with open(path, encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text)
-            line = 1
-            for fields in reader:
-                if fields:
-                    yield line, fields
-                line = reader.line_num + 1
+            size = yield next(filter(None, reader), None)
+            end = reader.line_num
+            while batch := list(islice(reader, size)):
+                lines = range(end + 1, reader.line_num + 1)
+                if len(lines) != len(batch):  # a record spans lines
+                    lines = starts(batch, end + 1)
+                end = reader.line_num
+                if [] in batch:  # blank lines, not records
+                    kept = [pair for pair in zip(lines, batch) if pair[1]]
+                    lines, batch = zip(*kept) if kept else ((), ())
+                size = yield lines, batch
     except UnicodeDecodeError:
         raise db.SetupError(f"{path}: line {first_bad_line(path)} is not "
                             "UTF-8 text: save the file as UTF-8 and load "
                             "it again") from None
     except csv.Error as err:
+        line = unreadable_line(path)
         if "NUL" in str(err):  # Python 3.10's csv cannot read a NUL byte
             raise db.SetupError(f"{path}: line {line} holds a NUL byte, "
                                 "which Python 3.10 cannot read as CSV: "
@@ -100,6 +172,37 @@ def records(path):
         raise db.SetupError(f"{path}: line {line}: {err}: is a quote "
                             "left open? fix that record and load the "
                             "file again") from None
+
+
+def starts(batch, line):
+    """Return the line where each record of ``batch`` starts.
+
+    The first starts at ``line``; each takes one line more than the
+    line breaks its fields hold (``\\n``, ``\\r\\n`` or ``\\r``, as
+    ``csv.reader`` and ``newline=""`` count them).
+    """
+    lines = []
+    for fields in batch:
+        lines.append(line)
+        line += 1 + sum(field.count("\n") + field.count("\r")
+                        - field.count("\r\n") for field in fields)
+    return lines
+
+
+def unreadable_line(path):
+    """Return the line where the record ``csv`` cannot read starts.
+
+    The file is read again, record by record, up to that one.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        line = 1
+        try:
+            for _ in reader:
+                line = reader.line_num + 1
+        except csv.Error:
+            pass
+    return line
 
 
 def first_bad_line(path):
@@ -210,7 +313,7 @@ def read_header(path):
         raise db.SetupError(f"{path}: no such file: name a CSV file with "
                             'the header "name","email","age"')
     rows = records(path)
-    _, header = next(rows, (1, None))
+    header = next(rows)
     if header is None:
         raise db.SetupError(f"{path}: the file is empty: it needs a "
                             'header "name","email","age" and rows')
@@ -218,34 +321,133 @@ def read_header(path):
     return rows, len(header), layout(path, header)
 
 
-def clean_rows(rows, width, where, rejects):
-    """Yield ``(line, user_id, name, email, age)`` for each good record.
+def all_match(pattern, values):
+    """Return True if each of ``values`` matches ``pattern`` (``every``).
 
-    Each bad one goes to ``rejects`` with its reason.
+    A value holding a newline could pass for two: the count catches it.
     """
-    for line, fields in rows:
+    text = "\n".join(values)
+    return (text.count("\n") == len(values) - 1
+            and pattern.fullmatch(text) is not None)
+
+
+def all_good(how, lines, batch, width, where):
+    """Return the records of ``batch`` as rows if all are good, else None.
+
+    Good as ``check`` says, but a column at a time: each of its tests
+    runs once on the whole column (``all_match``), and ids are made
+    together (``user_ids_for``). Rows are made by ``as_rows``, as
+    ``how`` (the ``Method``) says.
+    """
+    if len(set(map(len, batch))) != 1 or len(batch[0]) != width:
+        return None
+    columns = list(zip(*batch))
+    at_id, at_name, at_email, at_age = where
+    names, emails, ages = (list(map(str.strip, columns[at]))
+                           for at in where[1:])
+    if (max(map(len, names)) > 255 or max(map(len, emails)) > 255
+            or not all_match(NAMES, names) or not all_match(EMAILS, emails)
+            or not all_match(AGES, ages)):
+        return None
+    if at_id is None:
+        ids = user_ids_for(emails)
+    else:
+        ids = list(map(str.lower, map(str.strip, columns[at_id])))
+        if not all_match(UUIDS, ids):
+            return None
+    return as_rows(how, ids, lines, names, emails, ages)
+
+
+def as_rows(how, ids, lines, names, emails, ages):
+    """Return the rows of a chunk file, in bytes, each ending in a newline.
+
+    The values are in ``COLUMNS`` order: the line number as ``how.line``
+    writes it, with what is around it, tabs between the others. It has
+    12 digits or more, so that sorting the rows sorts them by id, then
+    by line. Names and emails are escaped with ``how.quote``, if any;
+    ids (hex digits and dashes), line numbers and ages (decimals) need
+    no escaping.
+    """
+    quote = how.quote
+    return list(map(b"".join, zip(
+        as_bytes(ids), map(how.line.__mod__, lines), as_bytes(names, quote),
+        repeat(b"\t"), as_bytes(emails, quote), repeat(b"\t"),
+        as_bytes(ages), repeat(b"\n"))))
+
+
+def as_bytes(values, quote=None):
+    """Return the strings ``values`` in UTF-8, escaped by ``quote`` if any.
+
+    All are encoded and escaped together, as one string (``SEP`` between
+    them, which no value holds and the escaping leaves as it is).
+    """
+    data = "\x01".join(values).encode()
+    return (quote(data)[1:-1] if quote else data).split(SEP)
+
+
+def sift(how, lines, batch, width, where, rejects):
+    """Return the good records of ``batch`` as rows; reject the others.
+
+    A batch that is not all good is halved, and the halves checked
+    again, down to a few records, each checked by ``check``: a bad one
+    goes to ``rejects`` with its line and reason. ``how`` is the
+    ``Method`` (``as_rows``).
+    """
+    rows = all_good(how, lines, batch, width, where) if batch else []
+    if rows is not None:
+        return rows
+    if len(batch) > 8:
+        half = len(batch) // 2
+        return (sift(how, lines[:half], batch[:half], width, where, rejects)
+                + sift(how, lines[half:], batch[half:], width, where,
+                       rejects))
+    rows = []
+    for number, fields in zip(lines, batch):
         row = check(fields, width, where)
         if isinstance(row, str):
-            rejects.add(line, as_csv(fields), row)
+            rejects.add(number, as_csv(fields), row)
         else:
-            yield (line,) + row
+            rows += as_rows(how, row[:1], [number], *zip(row[1:]))
+    return rows
 
 
-def write_chunks(rows, folder):
-    """Write ``rows`` to TSV files of ``CHUNK`` rows; yield (path, count).
+def write_chunks(rows, width, where, rejects, folder, how):
+    """Write the good records to files of rows; yield each one's path and size.
 
-    Each file is sorted by user_id: the server inserts a sorted run into
-    the primary key faster than a random one. ``check`` lets no tab,
-    newline or other control character through: no field needs quoting.
+    ``rows`` is what ``read_header`` returns; ``how``, the ``Method``
+    (``method``). The first file holds ``FIRST`` rows, so that the
+    server starts soon, the others ``CHUNK`` (the last, what is left).
+    Each is sorted by user_id, then line (the file's first record of an
+    id stays first): the server inserts a sorted run into the primary
+    key faster than a random one. A row is a line of the file, its
+    values separated by tabs, but the line number (``how.line``).
+    ``check`` lets no control character through: no value holds a
+    separator. With ``how.quote``, names and emails are escaped.
+
+    It gives up the GIL often (``time.sleep(0)``: ``os.sched_yield`` is
+    no good, the thread takes the GIL back at once), and never holds it
+    long: the thread that sends the rows, back from the server, takes
+    it at once, not after the switch interval (5 ms) while the server
+    waits.
     """
     for number in count():
-        chunk = sorted(islice(rows, CHUNK), key=itemgetter(1))
+        size, chunk = min(FIRST, CHUNK) if number == 0 else CHUNK, []
+        while len(chunk) < size:
+            try:
+                lines, batch = rows.send(min(STEP, size - len(chunk)))
+            except StopIteration:
+                break
+            chunk += sift(how, lines, batch, width, where, rejects)
+            time.sleep(0)  # gives up the GIL (see above)
         if not chunk:
             return
+        chunk.sort()
         path = os.path.join(folder, "rows-%d.tsv" % number)
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            out.writelines(map("%d\t%s\t%s\t%s\t%s\n".__mod__, chunk))
+        with open(path, "wb") as out:  # in pieces: no copy of the chunk
+            for start in range(0, len(chunk), STEP):
+                out.write(b"".join(chunk[start:start + STEP]))
         size, chunk = len(chunk), None  # freed before the next is read
+        time.sleep(0)
         yield path, size
 
 
@@ -266,59 +468,131 @@ def ahead(iterator):
             yield item
 
 
-def put(cursor, table, clean, local):
-    """Send the clean rows to ``table``, skipping ids it already has.
+def put(cursor, table, clean, how):
+    """Send the rows of the file ``clean`` to ``table``, skipping ids it has.
 
-    Only the staging table keeps the line numbers. Return how many rows
-    were inserted.
+    ``how`` is the ``Method``. Where the server allows ``LOCAL INFILE``
+    it reads the file itself; else multi-row ``INSERT``s carry the rows:
+    built from the file, escaped already (``values``), or, without the
+    C extension, by the driver's parameter binding. Only the staging
+    table keeps the line numbers. Return how many rows were inserted.
     """
-    fields = ["line", "user_id", "name", "email", "age"]
-    if table == "user_data":
-        fields[0] = "@line"
-    if local:
-        cursor.execute(LOAD.format(table=table, columns=", ".join(fields)),
-                       (clean,))
+    line = table == "load_staging"
+    columns = COLUMNS if line else COLUMNS[:1] + COLUMNS[2:]
+    if how.local:
+        cursor.execute(LOAD.format(table=table, columns=", ".join(
+            COLUMNS if line else columns[:1] + ("@line",) + columns[1:])),
+            (clean,))
         return cursor.rowcount
-    kept = [name for name in fields if name != "@line"]
-    sql = (f"INSERT IGNORE INTO {table} ({', '.join(kept)}) "
-           f"VALUES ({', '.join(['%s'] * len(kept))})")
-    skip = len(fields) - len(kept)
+    sql = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES "
     inserted = 0
-    with open(clean, encoding="utf-8", newline="") as rows:
-        reader = csv.reader(rows, delimiter="\t", quoting=csv.QUOTE_NONE)
-        batches = iter(lambda: [row[skip:] for row in islice(reader, BATCH)],
-                       [])
-        for batch in batches:
-            cursor.executemany(sql, batch)
+    with open(clean, "rb") as source:
+        if how.quote:
+            for rows in blocks(source, how.size):
+                inserted += how.run(sql.encode() + values(rows, line))[
+                    "affected_rows"]
+            return inserted
+        sql += f"({', '.join(['%s'] * len(columns))})"
+        for rows in iter(lambda: list(islice(source, how.rows)), []):
+            rows = b"".join(rows).decode().translate(TABS).split("\n")
+            cursor.executemany(sql, [
+                fields if line else fields[:1] + fields[2:]
+                for fields in map(methodcaller("split", "\t"), rows[:-1])])
             inserted += cursor.rowcount
     return inserted
 
 
-def send(conf, chunks, folder, rejects):
+def blocks(source, size):
+    """Yield the rows of the file ``source`` in blocks of whole rows.
+
+    A block is ``size`` bytes and the rest of the row they end in.
+    """
+    while block := source.read(size):
+        yield block + source.readline()
+
+
+def values(rows, line):
+    """Return escaped ``rows`` of a chunk file as an INSERT's VALUES.
+
+    Their names and emails are escaped already (``as_rows``): each of
+    the rows' separators becomes the end of a string literal and the
+    start of the next. The line number is a value of its own if
+    ``line``, else a comment.
+    """
+    return b"('" + rows[:-1].replace(b"\t", b"','").replace(
+        b"\x02", b"','" if line else b"'/*").replace(
+        b"\x03", b"','" if line else b"*/,'").replace(b"\n", b"'),('") + b"')"
+
+
+def method(connection, escaper, local, packet):
+    """Return how rows go to the server of ``connection``: a ``Method``.
+
+    - ``local``: the server allows ``LOCAL INFILE``; ``LOAD DATA`` reads
+      the chunk files.
+    - Else multi-row ``INSERT``s, sent by ``run``. With the C extension
+      the check thread escapes the rows with ``quote``, the driver's own
+      escaping, on ``escaper``: a connection of its own, as a connection
+      may not serve two threads at once; used only if it escapes as
+      ``connection`` does and leaves the separators alone. An INSERT
+      then holds about ``size`` bytes of rows, a quarter of the server's
+      largest packet (``packet`` bytes) at most. Without it, parameter
+      binding, ``rows`` rows an INSERT.
+
+    ``line`` is how the rows give their line number (``as_rows``).
+    """
+    rows = max(1, min(BATCH, packet // 2 // WIDEST))
+    size = max(4096, min(STATEMENT, packet // 4))
+    if local:
+        return Method(True, LOCAL_LINE, None, None, size, rows)
+    mine = driver.quoter(connection)
+    quote = escaper and driver.quoter(escaper)
+    if quote and not (quote(PROBE) == mine(PROBE)
+                      and quote(SEPARATORS) == b"'" + SEPARATORS + b"'"):
+        quote = None
+    return Method(False, INSERT_LINE, quote, connection.cmd_query, size,
+                  rows)
+
+
+def send(conf, make, folder, rejects):
     """Load the chunks of clean rows in one transaction: all, or none.
 
-    Return ``(total, inserted, repeats, method)``. ``IGNORE`` keeps the
-    row already in the table, or the first of the file's rows with an
-    id, so the table is right after the first pass. When some rows were
-    not inserted (their id is present, or repeated in the file), the
-    rows go to a staging table as well, to find the repeats and their
-    lines for the rejects file; the rest were already present.
+    ``make(how)`` returns the chunks (``write_chunks``), once ``how``
+    is known (``method``). Return ``(total, inserted, repeats,
+    method)``. ``IGNORE`` keeps the row already in the table, or the
+    first of the file's rows with an id, so the table is right after
+    the first pass. When some rows were not inserted (their id is
+    present, or repeated in the file), the rows go to a staging table
+    as well, to find the repeats and their lines for the rejects file;
+    the rest were already present.
     """
     connection = db.connect(conf, allow_local_infile_in_path=folder)
+    escaper = None
     try:
         cursor = connection.cursor()
-        cursor.execute("SELECT @@GLOBAL.local_infile")
-        local = bool(cursor.fetchone()[0])
-        connection.start_transaction()
-        written, total, inserted, repeats = [], 0, 0, 0
-        for path, rows in chunks:
-            written.append(path)
-            total += rows
-            inserted += put(cursor, "user_data", path, local)
+        cursor.execute("SELECT @@GLOBAL.local_infile, "
+                       "@@SESSION.max_allowed_packet")
+        local, packet = cursor.fetchone()
+        if not local and driver.fast(connection):
+            try:  # the check thread's own, to the same server
+                escaper = db.connect(conf,
+                                     servers=[db.server_of(connection)])
+            except db.SetupError:  # then by parameter binding
+                pass
+        how = method(connection, escaper, local, packet)
+        chunks = ahead(make(how))
+        try:
+            connection.start_transaction()
+            written, total, inserted, repeats = [], 0, 0, 0
+            for path, rows in chunks:
+                written.append(path)
+                total += rows
+                inserted += put(cursor, "user_data", path, how)
+        finally:
+            chunks.close()  # first, so that no thread writes or escapes
         if inserted < total:
             cursor.execute(STAGING)
             for path in written:
-                put(cursor, "load_staging", path, local)
+                put(cursor, "load_staging", path, how)
             cursor.execute(REPEATS)  # read row by row: never all at once
             for line, user_id, name, email, age, first in cursor:
                 rejects.add(line, as_csv([user_id, name, email, str(age)]),
@@ -327,9 +601,11 @@ def send(conf, chunks, folder, rejects):
         connection.commit()
         cursor.close()
     finally:
+        if escaper is not None:
+            db.close_quietly(escaper)
         db.close_quietly(connection)
-    method = "LOAD DATA LOCAL INFILE" if local else "multi-row INSERT"
-    return total, inserted, repeats, method
+    name = "LOAD DATA LOCAL INFILE" if how.local else "multi-row INSERT"
+    return total, inserted, repeats, name
 
 
 def load(conf, path):
@@ -344,19 +620,18 @@ def load(conf, path):
     rows, width, where = read_header(path)
     rejects = Rejects(path)
     folder = tempfile.mkdtemp(prefix="user-data-load-")
-    chunks = ahead(write_chunks(clean_rows(rows, width, where, rejects),
-                                folder))
     done = False
     try:
-        total, inserted, repeats, method = send(conf, chunks, folder,
-                                                rejects)
+        total, inserted, repeats, name = send(
+            conf, lambda how: write_chunks(rows, width, where, rejects,
+                                           folder, how), folder, rejects)
         done = True
     finally:
-        chunks.close()  # first, so that no thread writes in the folder
+        rows.close()
         rejects.close(keep=done)  # a failed load leaves no rejects file
         shutil.rmtree(folder)
     counts = Counts(inserted, total - inserted - repeats, rejects.count,
-                    method)
+                    name)
     print(f"{path}: {counts.loaded} loaded, {counts.present} already "
           f"present, {counts.rejected} rejected"
           + (f" (see {rejects.path})" if counts.rejected else "")

@@ -1,0 +1,263 @@
+"""Values that SQL could misread load exactly, whichever way rows travel.
+
+Names and emails with quotes, backslashes, SQL comments, statement ends,
+Python's format markers and any Unicode are loaded by ``insert_data``
+and read back with SQL: each must be stored exactly as the CSV has it,
+and ``user_data`` must still be there. Each way rows reach the server is
+tried: ``LOAD DATA LOCAL INFILE``; multi-row ``INSERT``s built from rows
+escaped by the driver's ``escape_string``, with the server in its
+default mode and in ``NO_BACKSLASH_ESCAPES`` mode (where a backslash is
+an ordinary character, and escaping must know it); and the parameter
+binding used without the C extension, or when the escaping connection
+does not escape as the sending one does. The chunks, the INSERTs and
+the batches checked at once are made small, so that every boundary
+falls among these values; a repeated record sends them through the
+staging table too.
+"""
+import csv
+
+import driver
+import loader
+import pytest
+
+from conftest import seed
+
+NASTY = [
+    "O'Brien",
+    "Back\\slash",
+    'Say "hi"',
+    "semi;colon",
+    "dash -- dash",
+    "-- comment",
+    "/* comment */",
+    "%s",
+    "%(x)s",
+    "%%d",
+    "?",
+    "Zoë Ōtani Amélie Ñúñez",
+    "山田 太郎",
+    "Ada 🐍 😀",
+    "back\\n",
+    "back\\r\\0\\Z\\t",
+    "trailing\\",
+    "\\",
+    "\\\\",
+    "\\'",
+    "\\\"",
+    "''",
+    "'",
+    "`tick`",
+    "'); DROP TABLE user_data; --",
+    "\"); DROP TABLE user_data; --",
+    "\\'); DROP TABLE user_data; --",
+    "Robert'); DROP TABLE user_data;--",
+    "x' OR '1'='1",
+    "Line\u2028Next\x85Row",
+]
+EMAILS = [
+    "o'brien@example.com",
+    "back\\slash@example.com",
+    'q"uote@example.com',
+    "semi;colon@example.com",
+    "end\\@example.com",
+    "\\'@example.com",
+    "%s@example.com",
+    "zoë@exämple.jp",
+]
+LOAD, INSERT = "LOAD DATA LOCAL INFILE", "multi-row INSERT"
+# Each way: the method the loader reports, the server's local_infile and
+# whether the server is in NO_BACKSLASH_ESCAPES mode.
+WAYS = {
+    "LOAD DATA LOCAL INFILE": (LOAD, 1, False),
+    "LOAD DATA, NO_BACKSLASH_ESCAPES": (LOAD, 1, True),
+    "INSERT, escaped": (INSERT, 0, False),
+    "INSERT, escaped, NO_BACKSLASH_ESCAPES": (INSERT, 0, True),
+    "INSERT, parameter binding": (INSERT, 0, False),
+    "INSERT, parameter binding, NO_BACKSLASH_ESCAPES": (INSERT, 0, True),
+    "INSERT, escaping connections disagree": (INSERT, 0, False),
+}
+
+
+def users():
+    """Return the users to load, as ``(name, email, age)`` tuples.
+
+    Every nasty name, once short and once long (close to 255
+    characters, so that rows cross the INSERTs' boundaries), then every
+    nasty email; each email is unique, without regard to case.
+    """
+    rows = [(name, f"short{number}@example.com", str(number % 1000))
+            for number, name in enumerate(NASTY)]
+    rows += [(" ".join([name] * (256 // (len(name) + 1))),
+              f"long{number}@example.com", "999.99")
+             for number, name in enumerate(NASTY)]
+    rows += [(NASTY[number % len(NASTY)], email, "0.5")
+             for number, email in enumerate(EMAILS)]
+    return rows
+
+
+def decimal(age):
+    """Return ``age`` as DECIMAL(5,2) reads back: '7' -> '7.00'."""
+    whole, _, cents = age.partition(".")
+    return f"{int(whole)}.{cents:0<2}"
+
+
+def write_csv(path, rows):
+    """Write ``rows`` with the course's header, every field quoted."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+        writer.writerow(["name", "email", "age"])
+        writer.writerows(rows)
+    return str(path)
+
+
+def admin_sql_mode(server):
+    """Return the server's global sql_mode."""
+    return server.admin("SELECT @@GLOBAL.sql_mode").strip()
+
+
+@pytest.fixture(params=sorted(WAYS))
+def way(request, server, monkeypatch):
+    """Each way rows reach the server; yield its name, a key of WAYS.
+
+    The server allows LOCAL INFILE or not, is in NO_BACKSLASH_ESCAPES
+    mode or not (new connections take the global mode); for parameter
+    binding the driver offers no fast path, and for the disagreeing
+    connections the second escaping differs. All is restored after.
+    """
+    _, allowed, plain_backslash = WAYS[request.param]
+    before = admin_sql_mode(server)
+    server.admin(f"SET GLOBAL local_infile = {allowed:d}")
+    if plain_backslash:
+        server.admin("SET GLOBAL sql_mode = "
+                     "CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+    if "binding" in request.param:
+        monkeypatch.setattr(driver, "fast", lambda connection: False)
+    if "disagree" in request.param:
+        made = []
+        quoter = driver.quoter
+
+        def second_differs(connection):
+            """Return the real quoter, then one that escapes nothing."""
+            made.append(connection)
+            real = quoter(connection)
+            return real if len(made) == 1 else (
+                lambda data: b"'" + data + b"'")
+        monkeypatch.setattr(driver, "quoter", second_differs)
+    yield request.param
+    server.admin("SET GLOBAL local_infile = 1")
+    server.admin(f"SET GLOBAL sql_mode = '{before}'")
+    assert admin_sql_mode(server) == before
+
+
+@pytest.fixture
+def small(monkeypatch):
+    """Make chunks, checked batches and INSERTs small, to cross them.
+
+    Chunks of 16 rows (the first of 5), batches of 7 records, INSERTs
+    of 4 KiB of rows (the least the loader makes).
+    """
+    for name, value in (("CHUNK", 16), ("FIRST", 5), ("STEP", 7),
+                        ("STATEMENT", 1)):
+        monkeypatch.setattr(loader, name, value)
+
+
+def watch_method(monkeypatch):
+    """Record the ``loader.Method`` of each load; return the list.
+
+    With each, how its ``quote`` escapes a backslash and a quote (None
+    without one), asked at once: its connection is closed after the load.
+    """
+    seen = []
+    method = loader.method
+
+    def watching(*args):
+        """Note the method chosen."""
+        how = method(*args)
+        seen.append((how, how.quote and how.quote(b"\\'")))
+        return how
+
+    monkeypatch.setattr(loader, "method", watching)
+    return seen
+
+
+def stored(connection):
+    """Return user_data as ``{email: (name, age)}``, read with SQL."""
+    cursor = connection.cursor()
+    cursor.execute("SELECT email, name, CAST(age AS CHAR) FROM user_data")
+    rows = {email: (name, age) for email, name, age in cursor.fetchall()}
+    cursor.close()
+    return rows
+
+
+def table_exists(connection):
+    """Return True if user_data is a table of the test's database."""
+    cursor = connection.cursor()
+    cursor.execute("SHOW TABLES LIKE 'user_data'")
+    found = cursor.fetchall()
+    cursor.close()
+    return found == [("user_data",)]
+
+
+def test_nasty_values_round_trip(database, tmp_path, capsys, monkeypatch,
+                                 small, way):
+    """Every value is stored exactly as in the CSV, by every way.
+
+    A last record repeats an email (in other case) with another nasty
+    name: it is rejected as a repeat, and the rejects file quotes it
+    exactly, from the staging table. The table is still there, and holds
+    every other record.
+    """
+    rows = users()
+    repeat = ("x'); DROP TABLE user_data; -- \\", "O'BRIEN@example.com", "1")
+    path = write_csv(tmp_path / "nasty.csv", rows + [repeat])
+    seen = watch_method(monkeypatch)
+    counts = seed.insert_data(database, path)
+    capsys.readouterr()
+    assert counts.method == WAYS[way][0]
+    assert counts[:3] == (len(rows), 0, 1)
+    ((how, quoted),) = seen
+    escaped = way.startswith("INSERT, escaped")
+    assert (how.quote is not None) == escaped
+    if escaped:  # the check thread escaped as the server's mode says
+        assert quoted == (b"'\\'''" if WAYS[way][2] else b"'\\\\\\''")
+    assert table_exists(database)
+    assert stored(database) == {email: (name, decimal(age))
+                                for name, email, age in rows}
+    with open(path + ".rejects.csv", encoding="utf-8", newline="") as text:
+        (reject,) = list(csv.DictReader(text))
+    first = [email for _, email, _ in rows].index(repeat[1].lower()) + 2
+    assert reject["line"] == str(len(rows) + 2)
+    assert reject["reason"] == f"repeats the user_id of line {first}"
+    _, name, email, age = next(csv.reader([reject["record"]]))
+    assert (name, email, age) == (repeat[0], repeat[1], "1.00")
+
+
+def test_escaping_follows_no_backslash_escapes(server, database):
+    """The driver's quoter escapes as the connection's server expects.
+
+    In the default mode a backslash and a quote are escaped with a
+    backslash; in NO_BACKSLASH_ESCAPES mode a backslash is left alone
+    and a quote doubled. The literal it makes reads back as the value,
+    in each mode.
+    """
+    value = "a\\b'c\"d\\"
+    before = admin_sql_mode(server)
+    try:
+        for mode, expected in (("default", b"'a\\\\b\\'c\\\"d\\\\'"),
+                               ("plain", b"'a\\b''c\"d\\'")):
+            if mode == "plain":
+                server.admin("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode,"
+                             " ',NO_BACKSLASH_ESCAPES')")
+            connection = seed.connect()
+            try:
+                quote = driver.quoter(connection)
+                assert quote(value.encode()) == expected, mode
+                cursor = connection.cursor()
+                cursor.execute(b"SELECT " + quote(value.encode()))
+                assert cursor.fetchall() == [(value,)], mode
+                cursor.close()
+            finally:
+                seed.close_quietly(connection)
+    finally:
+        server.admin(f"SET GLOBAL sql_mode = '{before}'")
+    assert admin_sql_mode(server) == before
