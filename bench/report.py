@@ -257,7 +257,9 @@ def local_markdown(reps, seed_reps, stream_table, pages_table, seeding):
            "Anchor: the `mariadb` command-line client with `--quick` (rows "
            "streamed with the C library's `mysql_use_result`) sending the "
            "same SELECT to /dev/null: the wire limit. The full stream reads "
-           f"`{SELECT}`; the average reads `{AGES}`.", "",
+           f"`{SELECT}`; the average's anchor reads `{AGES}` (the ages "
+           "stream also reads each user_id: its key, to go on from another "
+           "server).", "",
            "| rows | case | rows/s | anchor | anchor rows/s | ratio to "
            "anchor | peak RSS | anchor peak RSS |",
            "|---:|---|---:|---|---:|---:|---:|---:|"]
@@ -463,8 +465,7 @@ def cluster_markdown(figures):
             "counts from the last row received), connecting, the new node's "
             "`wsrep_sync_wait` (it waits until the cluster has dropped the "
             "lost node; a wait cut short by the read time-out sends the "
-            "stream on to the next node, and the list wraps round to the "
-            "frozen node1, which costs the connect time-out), the query "
+            "stream on to the next node, the lost node1 last), the query "
             "from the last key, its first rows. Frozen: "
             f"{timeouts(figures)}.", "",
             "| node1 | gap | " + " | ".join(PART_NAMES.values())
