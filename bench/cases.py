@@ -332,7 +332,8 @@ def failover(arg, signum):
             failed.append(f"{type(err).__name__}: {err}")
 
     reader = threading.Thread(target=consume, daemon=True)
-    gate = galera.conftest().Gate(galera.Member(nodes[0]))
+    tests = galera.conftest()
+    gate = tests.Gate(tests.Member(nodes[0]))
     watch = galera.Watch(nodes[1], len(nodes))
     pid = nodes[0].pid
     try:

@@ -76,40 +76,9 @@ class Lab:
         return server.hosts([self.nodes[number - 1] for number in which])
 
 
-class Member:
-    """A node as tests/conftest.py's ``Gate`` sees a server.
-
-    ``port`` (where the gate's lock is taken), ``admin(sql)`` and
-    ``victim(where)``: the one connection that matches ``where``.
-    """
-
-    def __init__(self, node):
-        """Wrap cluster.py's ``node``."""
-        self.node, self.port = node, node.port
-
-    def admin(self, sql):
-        """Run ``sql`` as the node's admin; return its text."""
-        return self.node.admin(sql)
-
-    def victim(self, where):
-        """Wait until exactly one connection matches ``where``; return it."""
-        deadline = time.monotonic() + WAIT
-        while True:
-            found = self.admin(
-                "SELECT ID FROM information_schema.PROCESSLIST WHERE "
-                f"ID <> CONNECTION_ID() AND ({where})").split()
-            if len(found) > 1:
-                raise RuntimeError(f"{len(found)} threads where {where}")
-            if found:
-                return int(found[0])
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"waited {WAIT} s in vain for a thread "
-                                   f"where {where}")
-            time.sleep(0.02)
-
-
 def conftest():
-    """Return tests/conftest.py as a module: ``gated_table``, ``Gate``.
+    """Return tests/conftest.py as a module: ``gated_table``, ``Gate``,
+    ``Member`` (a node as they see a server).
 
     Imported on demand: it imports pytest, which no other case needs.
     """

@@ -148,7 +148,7 @@ class Server(Probes):
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
-            wait_for(lambda: not alive(pid), f"server {pid} to end")
+            wait_for(lambda: not localdb.alive(pid), f"server {pid} to end")
 
     def ensure_running(self):
         """Resume a paused server; start a killed one again."""
@@ -169,13 +169,21 @@ class Server(Probes):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def alive(pid):
-    """Return True while process ``pid`` exists."""
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+class Member(Probes):
+    """A node of a cluster (``scripts/cluster.py``), with the probes."""
+
+    def __init__(self, node):
+        """Wrap ``node``, a ``cluster.Node``."""
+        self.node, self.port = node, node.port
+
+    def admin(self, sql):
+        """Run ``sql`` as the node's admin; return the output."""
+        return self.node.admin(sql)
+
+    @property
+    def address(self):
+        """Return ``127.0.0.1:port``, as MYSQL_HOST names the node."""
+        return f"127.0.0.1:{self.port}"
 
 
 def gated_table(server, database, rows, at):

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import mysql.connector
 import pytest
 
-from conftest import (DEADLINE, PYTHON, ROOT, Gate, Probes, gated_table,
+from conftest import (DEADLINE, PYTHON, ROOT, Gate, Member, gated_table,
                       localdb, make_csv, seed, wait_for)
 
 import cluster
@@ -32,23 +32,6 @@ ROWS, GATE_AT = 20_000, 5_000
 LOADED, GATED = "ALX_prodev_cluster", "ALX_prodev_cluster_gated"
 
 
-class Node(Probes):
-    """A cluster node, with the probes the tests use on any server."""
-
-    def __init__(self, node):
-        """Wrap ``node`` (a ``cluster.Node``)."""
-        self.node, self.port = node, node.port
-
-    def admin(self, sql):
-        """Run ``sql`` as the node's admin; return the output."""
-        return self.node.admin(sql)
-
-    @property
-    def address(self):
-        """Return ``127.0.0.1:port``, as MYSQL_HOST names the node."""
-        return f"127.0.0.1:{self.port}"
-
-
 @pytest.fixture(scope="module")
 def nodes(server):
     """Three nodes in a cluster of their own, with the project's user.
@@ -59,7 +42,7 @@ def nodes(server):
     folder = tempfile.mkdtemp(prefix="alx-cluster-")
     os.chmod(folder, 0o755)
     try:
-        started = [Node(node) for node in cluster.start(folder, nodes=3)]
+        started = [Member(node) for node in cluster.start(folder, nodes=3)]
         password = secrets.token_urlsafe(12)
         localdb.add_user(started[0].node.folder, password)
         env = {"MYSQL_HOST": ",".join(node.address for node in started),
