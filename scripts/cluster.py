@@ -162,15 +162,8 @@ def ensure_installed():
     way, else this raises saying what to install.
     """
     binary = localdb.ensure_installed()
-    missing = provider() is None or shutil.which("rsync") is None
-    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing Galera: apt-get install galera-4 rsync",
-              file=sys.stderr)
-        quiet = {"stdout": subprocess.DEVNULL, "check": True,
-                 "env": dict(os.environ, DEBIAN_FRONTEND="noninteractive")}
-        subprocess.run(["apt-get", "update", "-qq"], **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "galera-4",
-                        "rsync"], **quiet)
+    if provider() is None or shutil.which("rsync") is None:
+        localdb.apt_install("galera-4", "rsync")
     if provider() is None or shutil.which("rsync") is None:
         raise RuntimeError("Galera or rsync is missing: install them "
                            "(sudo apt-get install galera-4 rsync)")

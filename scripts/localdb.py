@@ -64,17 +64,26 @@ def server_binary():
     return None
 
 
+def apt_install(*packages):
+    """Install Debian's ``packages`` if we are root and have apt-get.
+
+    Return False (and do nothing) otherwise.
+    """
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    print("installing: apt-get install " + " ".join(packages),
+          file=sys.stderr)
+    quiet = {"stdout": subprocess.DEVNULL, "check": True,
+             "env": dict(os.environ, DEBIAN_FRONTEND="noninteractive")}
+    subprocess.run(["apt-get", "update", "-qq"], **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], **quiet)
+    return True
+
+
 def ensure_installed():
     """Return the server binary, installing Debian's mariadb-server if root."""
-    if server_binary() is None and os.geteuid() == 0 and shutil.which(
-            "apt-get"):
-        print("installing the database server: apt-get install "
-              "mariadb-server", file=sys.stderr)
-        quiet = {"stdout": subprocess.DEVNULL, "check": True,
-                 "env": dict(os.environ, DEBIAN_FRONTEND="noninteractive")}
-        subprocess.run(["apt-get", "update", "-qq"], **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "mariadb-server",
-                        "mariadb-client"], **quiet)
+    if server_binary() is None:
+        apt_install("mariadb-server", "mariadb-client")
     binary = server_binary()
     if binary is None:
         sys.exit("error: no MariaDB server found. Install it "
