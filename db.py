@@ -106,7 +106,7 @@ class Settings:
             raise SetupError(f"MYSQL_DATABASE={self.database!r} is not a "
                              "plain name: use 1 to 64 letters, digits or "
                              "underscores")
-        assert self.servers
+        self.servers  # parsed now: a bad entry raises SetupError here
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -148,11 +148,6 @@ class Settings:
         """
         return tuple(_server(entry.strip(), self.port)
                      for entry in self.host.split(","))
-
-    @property
-    def where(self):
-        """Say where and as whom, for messages (never the password)."""
-        return f"{', '.join(map(_name, self.servers))} as user {self.user!r}"
 
 
 def _server(entry, port):

@@ -23,6 +23,11 @@ except ImportError:  # pure Python only: nothing to translate
     NativeError = ()
 
 
+def translated(err):
+    """Return the C extension's error ``err`` as the connector's own."""
+    return get_mysql_exception(err.errno, msg=err.msg, sqlstate=err.sqlstate)
+
+
 def native(connection):
     """Return the C extension's handle of ``connection``, or None."""
     handle = getattr(connection, "_cmysql", None)
@@ -53,8 +58,7 @@ def batches(connection, size):
     try:
         yield from iter(lambda: list(islice(rows, size)), [])
     except NativeError as err:
-        raise get_mysql_exception(err.errno, msg=err.msg,
-                                  sqlstate=err.sqlstate) from err
+        raise translated(err) from err
     connection.free_result()
 
 
@@ -81,6 +85,5 @@ def quoter(connection):
         try:
             return b"'" + escape(data) + b"'"
         except NativeError as err:
-            raise get_mysql_exception(err.errno, msg=err.msg,
-                                      sqlstate=err.sqlstate) from err
+            raise translated(err) from err
     return quote
