@@ -694,36 +694,13 @@ def env_lines(nodes, password, database="ALX_prodev"):
             "MYSQL_PASSWORD": password, "MYSQL_DATABASE": database}
 
 
-def whose_env():
-    """Return who wrote .env: "cluster", "localdb", "user", or None."""
-    if not os.path.exists(ENV):
-        return None
-    with open(ENV) as env:
-        lines = env.read().splitlines()
-    if MARKER in lines:
-        return "cluster"
-    return "localdb" if localdb.MARKER in lines else "user"
+def own_env():
+    """Return the path of the cluster's own env file, kept in its folder.
 
-
-def write_env(path, settings):
-    """Write ``settings`` to ``path`` (mode 0600) under the marker line."""
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-              "w") as env:
-        os.fchmod(env.fileno(), 0o600)  # also when it was there before
-        env.write(f"{MARKER}\n# Delete this file to use a server of your "
-                  "own instead (see .env.example).\n"
-                  + "".join(f"{key}={value}\n"
-                            for key, value in settings.items()))
-
-
-def saved_password():
-    """Return the password in the cluster's own env file, or None."""
-    try:
-        with open(os.path.join(DATA, "env")) as env:
-            found = re.search(r"^MYSQL_PASSWORD=(\S+)$", env.read(), re.M)
-    except FileNotFoundError:
-        return None
-    return found and found.group(1)
+    It holds the settings (and so the password) even when .env is the
+    user's.
+    """
+    return os.path.join(DATA, "env")
 
 
 def main():
@@ -732,16 +709,17 @@ def main():
     if command == "start":
         running = members(DATA) and all(node.pid for node in members(DATA))
         nodes = start(DATA, say=print)
-        password = saved_password() or secrets.token_urlsafe(18)
+        password = (localdb.env_value("MYSQL_PASSWORD", own_env())
+                    or secrets.token_urlsafe(18))
         localdb.add_user(nodes[0].folder, password)  # replicated to all
         settings = env_lines(nodes, password)
-        write_env(os.path.join(DATA, "env"), settings)  # the cluster's own
-        owner = whose_env()
+        localdb.write_env(own_env(), MARKER, settings)  # the cluster's
+        owner = localdb.whose_env()
         if owner == "user":
             print("left your .env as it is: the cluster's settings are in "
                   ".cluster/env")
         else:
-            write_env(ENV, settings)
+            localdb.write_env(ENV, MARKER, settings)
         if owner == "localdb" and localdb.server_pid(localdb.DATA):
             print("replaced the project-local server's .env (that server "
                   "still runs: make db-stop)")
@@ -755,7 +733,7 @@ def main():
                                           else "was not running"))
     elif command == "clean":
         clean(DATA)
-        if whose_env() == "cluster":
+        if localdb.whose_env() == "cluster":
             os.remove(ENV)
         print("project-local cluster removed, with its data and .env")
     elif command == "status":

@@ -256,23 +256,42 @@ def add_user(datadir, password, user=USER, database="ALX_prodev"):
     """)
 
 
-def users_env():
-    """Return True when .env exists and is the user's own (no marker)."""
-    if not os.path.exists(ENV):
-        return False
-    with open(ENV) as env:
-        return MARKER not in env.read().splitlines()
-
-
-def env_value(name):
-    """Return the value of ``name`` in the local server's .env, or None."""
+def whose_env():
+    """Return who wrote .env: "localdb", "cluster", "user", or None."""
     if not os.path.exists(ENV):
         return None
     with open(ENV) as env:
+        lines = env.read().splitlines()
+    if MARKER in lines:
+        return "localdb"
+    return "cluster" if CLUSTER_MARKER in lines else "user"
+
+
+def users_env():
+    """Return True when .env exists and is not the local server's own."""
+    return whose_env() not in (None, "localdb")
+
+
+def env_value(name, path=ENV):
+    """Return the value of ``name`` in the env file ``path``, or None."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as env:
         for line in env:
             if line.startswith(name + "="):
                 return line.split("=", 1)[1].strip()
     return None
+
+
+def write_env(path, marker, settings):
+    """Write ``settings`` to ``path`` (mode 0600) under the ``marker`` line."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+              "w") as env:
+        os.fchmod(env.fileno(), 0o600)  # also when it was there before
+        env.write(f"{marker}\n# Delete this file to use a server of your "
+                  "own instead (see .env.example).\n"
+                  + "".join(f"{key}={value}\n"
+                            for key, value in settings.items()))
 
 
 def port_to_use():
@@ -292,22 +311,16 @@ def main():
     """Start, stop or report on the project-local server."""
     command = sys.argv[1] if len(sys.argv) > 1 else "status"
     if command == "start" and users_env():
-        with open(ENV) as env:
-            ours = CLUSTER_MARKER in env.read().splitlines()
         print("using the project-local cluster named in .env (make cluster "
-              "starts it)" if ours else "using the server named in .env")
+              "starts it)" if whose_env() == "cluster"
+              else "using the server named in .env")
     elif command == "start":
         port = start(DATA, port=port_to_use())
         password = env_value("MYSQL_PASSWORD") or secrets.token_urlsafe(18)
         add_user(DATA, password)
-        with open(os.open(ENV, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-                  "w") as env:
-            os.fchmod(env.fileno(), 0o600)  # also when it was there before
-            env.write(f"{MARKER}\n# Delete this file to use a server of "
-                      "your own instead (see .env.example).\n"
-                      f"MYSQL_HOST=127.0.0.1\nMYSQL_PORT={port}\n"
-                      f"MYSQL_USER={USER}\nMYSQL_PASSWORD={password}\n"
-                      "MYSQL_DATABASE=ALX_prodev\n")
+        write_env(ENV, MARKER, {
+            "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": port, "MYSQL_USER": USER,
+            "MYSQL_PASSWORD": password, "MYSQL_DATABASE": "ALX_prodev"})
         print(f"project-local server on 127.0.0.1:{port} (data in .localdb/)")
     elif command == "stop":
         was_running = server_pid(DATA) is not None
