@@ -56,7 +56,7 @@ STAGING = """CREATE TEMPORARY TABLE load_staging (
     line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
     name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
     age DECIMAL(5,2) NOT NULL) DEFAULT CHARSET=utf8mb4"""
-REPEATS = """SELECT s.line, s.user_id, s.name, s.email, s.age, d.first
+REPEATS = """SELECT s.line, d.first
     FROM (SELECT user_id, MIN(line) AS first FROM load_staging
           GROUP BY user_id HAVING COUNT(*) > 1) AS d
     JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
@@ -173,6 +173,24 @@ def records(path):
                             "file again") from None
 
 
+def each_record(path):
+    """Yield each record of the CSV at ``path`` with its line.
+
+    ``records`` reads them, ``STEP`` at a time: the lines are its own.
+    """
+    rows = records(path)
+    try:
+        next(rows)
+        while True:
+            try:
+                lines, batch = rows.send(STEP)
+            except StopIteration:
+                return
+            yield from zip(lines, batch)
+    finally:
+        rows.close()
+
+
 def starts(batch, line):
     """Return the line where each record of ``batch`` starts.
 
@@ -261,11 +279,16 @@ def check(fields, width, where):
 
 
 class Rejects:
-    """The ``<path>.rejects.csv`` file, written only if something is."""
+    """The ``<path>.rejects.csv`` file, written only if something is.
+
+    Each reject is the record as the CSV at ``path`` (``source``) has
+    it, whatever the reason, so that the file can be fixed and loaded.
+    """
 
     def __init__(self, path):
         """Remove the rejects of an earlier load of ``path``."""
-        self.path, self.count, self.file = path + ".rejects.csv", 0, None
+        self.source, self.path = path, path + ".rejects.csv"
+        self.count, self.file = 0, None
         if os.path.lexists(self.path):
             self._guard(os.remove, self.path)
 
@@ -278,6 +301,32 @@ class Rejects:
             self.writer.writerow(["line", "record", "reason"])
         self.writer.writerow([line, record, reason])
         self.count += 1
+
+    def add_repeats(self, repeats):
+        """Write the records that repeat an id; return how many there are.
+
+        ``repeats`` gives ``(line, first)`` pairs by line: the line of a
+        record and that of the first with its id. Each record is read
+        again from the CSV, by ``records`` as before, so that it is the
+        file's own; the file is in line order too, so one pass finds
+        them all, a batch of records in memory at a time.
+        """
+        done, numbered = 0, each_record(self.source)
+        try:
+            for line, first in repeats:
+                number, fields = next(
+                    (pair for pair in numbered if pair[0] >= line), (0, []))
+                if number != line:
+                    raise db.SetupError(
+                        f"{self.source}: line {line} is not where a record "
+                        "starts any more: was the file changed while it "
+                        "was loaded? load it again")
+                self.add(line, as_csv(fields),
+                         f"repeats the user_id of line {first}")
+                done += 1
+        finally:
+            numbered.close()
+        return done
 
     def close(self, keep=True):
         """Close the file, if there is one; remove it unless ``keep``."""
@@ -593,10 +642,7 @@ def send(conf, make, folder, rejects):
             for path in written:
                 put(cursor, "load_staging", path, how)
             cursor.execute(REPEATS)  # read row by row: never all at once
-            for line, user_id, name, email, age, first in cursor:
-                rejects.add(line, as_csv([user_id, name, email, str(age)]),
-                            f"repeats the user_id of line {first}")
-                repeats += 1
+            repeats = rejects.add_repeats(cursor)
         connection.commit()
         cursor.close()
     finally:

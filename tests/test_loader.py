@@ -368,6 +368,175 @@ def test_first_repeat_wins_across_chunks(database, tmp_path, capsys,
         "9": "repeats the user_id of line 6"}
 
 
+def reject_rows(path):
+    """Return the rejects file of ``path`` as ``(line, fields, reason)``.
+
+    ``fields`` is the record as a CSV reader reads it back.
+    """
+    return [(int(row["line"]), next(csv.reader([row["record"]])),
+             row["reason"]) for row in rejects(path)]
+
+
+ID_A = "0f8fad5b-d9cb-469f-a165-70867728950e"
+ID_B = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+
+
+def test_repeats_rejected_as_the_file_has_them(database, tmp_path, capsys,
+                                               method):
+    """A repeated id goes to the rejects file as the file has the record.
+
+    Not as the loader stores the row: the file's column order (user_id
+    neither first nor last), the spaces around values and the id's
+    case, the extra column, ``0`` for ``0.00``. The file has a
+    byte-order mark and CRLF line ends, a blank line and quoted fields
+    spanning lines (one in a loaded record, before the repeats, and one
+    in a rejected one), so the lines of the repeats must be counted as
+    the first read counted them.
+    """
+    lines = [
+        '\ufeff"Age","notes","EMAIL","user_id","Name"',
+        f'"0.00","a note","first@example.com","{ID_A}","First"',
+        f'"7","two\r\nlines","multi@example.com","{ID_B}","Multi"',
+        f'"0"," again ","  FIRST@example.com ","  {ID_A.upper()} ",'
+        '"  First Again  "',
+        "",
+        f'"30","","bad\r\nmail@example.com","{ID_A}","Bad"',
+        f'7,,multi@example.com,{ID_B},"Multi, Again"',
+    ]
+    path = write(tmp_path / "repeats.csv", "\r\n".join(lines) + "\r\n")
+    counts, _, _ = load(database, path, capsys)
+    assert counts[:3] == (2, 0, 3)
+    assert table(database) == [
+        (ID_A, "First", "first@example.com", "0.00"),
+        (ID_B, "Multi", "multi@example.com", "7.00")]
+    assert reject_rows(path) == [
+        (7, ["30", "", "bad\r\nmail@example.com", ID_A, "Bad"],
+         "email 'bad\\r\\nmail@example.com' is not a valid address"),
+        (5, ["0", " again ", "  FIRST@example.com ", f"  {ID_A.upper()} ",
+             "  First Again  "], "repeats the user_id of line 2"),
+        (9, ["7", "", "multi@example.com", ID_B, "Multi, Again"],
+         "repeats the user_id of line 3")]
+
+
+def test_repeats_as_the_file_has_them_across_chunks(database, tmp_path,
+                                                    capsys, monkeypatch,
+                                                    method):
+    """Repeats in the same chunk and in later ones keep the file's records.
+
+    Chunks of 3 rows, then 4, and the file read again 2 records at a
+    time: repeats fall in every chunk and across the batches of the
+    second read. Quoted fields of an extra column span lines, before
+    most of the repeats and in one,
+    blank lines are no records, one id is in the table already (not a
+    repeat) and one record is rejected for its age.
+    """
+    monkeypatch.setattr(loader, "FIRST", 3)
+    monkeypatch.setattr(loader, "CHUNK", 4)
+    monkeypatch.setattr(loader, "STEP", 2)
+    add_present(database)
+    records = [
+        ["A1", "a@example.com", "1", ""],
+        ["B1", "b@example.com", "2.5", ""],
+        ["A2", " A@EXAMPLE.COM", "1.00", "x"],
+        ["M1", "m@example.com", "3", "a note\non two lines"],
+        ["B2", "b@example.com ", "02.50", ""],
+        ["Bad Age", "a@example.com", "x", ""],
+        ["P1", "present@example.com", "4", ""],
+        ["C1", "c@example.com", "5", ""],
+        ["A3", "a@Example.com", "0", "\n"],
+        ["M2", "M@example.com", "6", ""],
+        ["C2", "  c@example.com  ", "5", ""],
+        ["D1", "d@example.com", "7", ""],
+        ["A4", "A@example.com", "8", ""],
+    ]
+    text, starts, line = HEADER + ',"note"\n\n', [], 3
+    for number, fields in enumerate(records):
+        text += quoted(fields) + "\n" + "\n" * (number % 3 == 2)
+        starts.append(line)
+        line += 1 + fields[3].count("\n") + (number % 3 == 2)
+    path = write(tmp_path / "chunks.csv", text)
+    counts, _, _ = load(database, path, capsys)
+    first, expected = {}, []
+    for start, fields in zip(starts, records):
+        key = fields[1].strip(" ").lower()
+        if fields[2] == "x":
+            bad = (start, fields, "age 'x' is not a number from 0 to "
+                   "999.99 with at most 2 decimals")
+        elif key in first:
+            expected.append((start, fields,
+                             f"repeats the user_id of line {first[key]}"))
+        else:
+            first[key] = start
+    assert counts[:3] == (len(first) - 1, 1, len(expected) + 1)
+    assert reject_rows(path) == [bad] + expected
+    assert len(expected) == 6
+    assert sorted(row[1] for row in table(database)) == [
+        "A1", "B1", "C1", "D1", "M1", PRESENT[1]]
+
+
+def test_repeats_as_the_file_has_them_in_a_large_file(database, tmp_path,
+                                                      capsys, method):
+    """With the loader's own sizes, repeats keep the file's own records.
+
+    12,000 records: two chunks, the file read again 1,000 records at a
+    time. Every 997th record repeats an earlier email in another case,
+    with spaces, its age written otherwise and a note in an extra column
+    that spans two lines.
+    """
+    records = []
+    for number in range(12_000):
+        if number % 997 == 996:
+            earlier = number - 990
+            records.append([f"  Again {number}  ",
+                            f" USER{earlier}@Example.com ",
+                            f"{earlier % 90}.0", f"note\n{number}"])
+        else:
+            records.append([f"User {number}", f"user{number}@example.com",
+                            f"{number % 90}", ""])
+    text = '"name","email","age","note"\n' + "".join(
+        quoted(fields) + "\n" for fields in records)
+    path = write(tmp_path / "large.csv", text)
+    counts, _, _ = load(database, path, capsys)
+    lines = [2 + number + number // 997 for number in range(12_000)]
+    expected = [(line, fields, "repeats the user_id of line "
+                 f"{lines[number - 990]}")
+                for number, (line, fields) in enumerate(zip(lines, records))
+                if number % 997 == 996]
+    assert counts[:3] == (12_000 - 12, 0, 12)
+    assert reject_rows(path) == expected
+
+
+def test_file_changed_before_repeats_are_read_fails(database, tmp_path,
+                                                    monkeypatch):
+    """A CSV changed during the load fails it when its repeats are read.
+
+    The file gets a line more at its top as the rows go to the staging
+    table, after the first read and before the repeats are read again:
+    the repeat's line no longer starts a record. Nothing is loaded and
+    no rejects file is left.
+    """
+    add_present(database)
+    text, _ = dirty_text(['"Multi","m@example.com","1"',
+                          '"Again","M@example.com","2"'])
+    path = write(tmp_path / "changed.csv", text)
+    put = loader.put
+
+    def changing(cursor, table, clean, how):
+        """Put a line before the records once the staging table fills."""
+        if table == "load_staging":
+            write(tmp_path / "changed.csv",
+                  text.replace("\n", '\n"Longer","\nstart","3"\n', 1))
+        return put(cursor, table, clean, how)
+
+    monkeypatch.setattr(loader, "put", changing)
+    with pytest.raises(seed.SetupError, match=re.escape(
+            f"{path}: line 4 is not where a record starts any more: was the "
+            "file changed while it was loaded? load it again")):
+        seed.insert_data(database, path)
+    assert table(database) == [PRESENT]
+    assert not os.path.exists(path + ".rejects.csv")
+
+
 NEEDS = "needs the columns name, email and age"
 FILE_PROBLEMS = [
     ("missing", None, "no such file: name a CSV file"),
