@@ -44,6 +44,7 @@ Method = namedtuple("Method", "local line quote run size rows")  # ``method``
 REQUIRED = ("name", "email", "age")
 CONTROLS = r"\x00-\x1f\x7f"  # control characters, for a [] class
 BAD = r"\s" + CONTROLS  # whitespace and control characters
+TRIM = methodcaller("strip", " ")  # only spaces: a control character rejects
 EMAIL = re.compile(f"[^@{BAD}]+@[^@.{BAD}]+(?:\\.[^@.{BAD}]+)+")
 CONTROL = re.compile(f"[{CONTROLS}]")
 AGE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")  # fits DECIMAL(5,2), >= 0
@@ -104,7 +105,8 @@ def user_id_for(email):
     """Return the id of a user without one: uuid5 of ``mailto:<email>``.
 
     The same as ``str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email))``
-    with the email trimmed and lower-cased (``user_ids_for`` of one).
+    with the email lower-cased and the spaces around it trimmed (as
+    ``TRIM`` does: only spaces), ``user_ids_for`` of one.
 
     >>> user_id_for("Ross.Reynolds21@hotmail.com")
     '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
@@ -123,7 +125,7 @@ def user_ids_for(emails):
     """
     size = len(emails)
     hexes = b"".join(map(DIGEST, map(sha1, map(MAILTO.__add__, map(
-        str.encode, map(str.lower, map(str.strip, emails))))))).hex()
+        str.encode, map(str.lower, map(TRIM, emails))))))).hex()
     hexes, ids = hexes.encode(), bytearray(37 * size)
     for to, source in FROM_HEX:
         ids[to::37] = hexes[source::40]
@@ -253,6 +255,9 @@ def layout(path, header):
 def check(fields, width, where):
     """Return a clean ``(user_id, name, email, age)`` or a reason (str).
 
+    Spaces around a value are trimmed (``TRIM``), nothing else: a tab
+    or another control character there rejects the record.
+
     >>> check(["Zoë", " zoe@x.io ", "25.5"], 3, [None, 0, 1, 2])[1:]
     ('Zoë', 'zoe@x.io', '25.5')
     >>> check(["Zoë", "zoe@x.io", "1e3"], 3, [None, 0, 1, 2])
@@ -260,9 +265,8 @@ def check(fields, width, where):
     """
     if len(fields) != width:
         return f"has {len(fields)} fields, the header has {width}"
-    at_id, at_name, at_email, at_age = where
-    name, email = fields[at_name].strip(), fields[at_email].strip()
-    age = fields[at_age].strip()
+    at_id = where[0]
+    name, email, age = (TRIM(fields[at]) for at in where[1:])
     if not name or len(name) > 255 or CONTROL.search(name):
         return f"name {name!r} is empty, too long or has control characters"
     if len(email) > 255 or not EMAIL.fullmatch(email):
@@ -272,7 +276,7 @@ def check(fields, width, where):
                 "2 decimals")
     if at_id is None:
         return user_id_for(email), name, email, age
-    user_id = fields[at_id].strip().lower()
+    user_id = TRIM(fields[at_id]).lower()
     if not UUID.fullmatch(user_id):
         return f"user_id {fields[at_id]!r} is not a UUID"
     return user_id, name, email, age
@@ -365,7 +369,7 @@ def read_header(path):
     if header is None:
         raise db.SetupError(f"{path}: the file is empty: it needs a "
                             'header "name","email","age" and rows')
-    header = [name.strip().lower() for name in header]
+    header = [TRIM(name).lower() for name in header]
     return rows, len(header), layout(path, header)
 
 
@@ -390,8 +394,8 @@ def all_good(how, lines, batch, width, where):
     if len(set(map(len, batch))) != 1 or len(batch[0]) != width:
         return None
     columns = list(zip(*batch))
-    at_id, at_name, at_email, at_age = where
-    names, emails, ages = (list(map(str.strip, columns[at]))
+    at_id = where[0]
+    names, emails, ages = (list(map(TRIM, columns[at]))
                            for at in where[1:])
     if (max(map(len, names)) > 255 or max(map(len, emails)) > 255
             or not all_match(NAMES, names) or not all_match(EMAILS, emails)
@@ -400,7 +404,7 @@ def all_good(how, lines, batch, width, where):
     if at_id is None:
         ids = user_ids_for(emails)
     else:
-        ids = list(map(str.lower, map(str.strip, columns[at_id])))
+        ids = list(map(str.lower, map(TRIM, columns[at_id])))
         if not all_match(UUIDS, ids):
             return None
     return as_rows(how, ids, lines, names, emails, ages)
