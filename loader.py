@@ -365,12 +365,16 @@ def read_header(path):
         raise db.SetupError(f"{path}: no such file: name a CSV file with "
                             'the header "name","email","age"')
     rows = records(path)
-    header = next(rows)
-    if header is None:
-        raise db.SetupError(f"{path}: the file is empty: it needs a "
-                            'header "name","email","age" and rows')
-    header = [TRIM(name).lower() for name in header]
-    return rows, len(header), layout(path, header)
+    try:
+        header = next(rows)
+        if header is None:
+            raise db.SetupError(f"{path}: the file is empty: it needs a "
+                                'header "name","email","age" and rows')
+        header = [TRIM(name).lower() for name in header]
+        return rows, len(header), layout(path, header)
+    except BaseException:
+        rows.close()  # and its file
+        raise
 
 
 def all_match(pattern, values):
@@ -666,8 +670,8 @@ def load(conf, path):
     while the server loads the rows checked before. The one-line report
     goes to stderr, with the loader's notes: stdout stays the course's.
     """
+    rejects = Rejects(path)  # before the CSV is opened: it may raise
     rows, width, where = read_header(path)
-    rejects = Rejects(path)
     folder = tempfile.mkdtemp(prefix="user-data-load-")
     done = False
     try:

@@ -116,6 +116,18 @@ def reject_rows(path):
              row["reason"]) for row in rejects(path)]
 
 
+def opened(path):
+    """Return the file descriptors of this process open on ``path``."""
+    found, path = [], os.path.realpath(path)
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == path:
+                found.append(int(fd))
+        except FileNotFoundError:  # the listing's own, closed since
+            pass
+    return found
+
+
 def add_present(connection):
     """Put the PRESENT user in the table, as if loaded before."""
     cursor = connection.cursor()
@@ -174,7 +186,8 @@ def test_dirty_file_every_record_accounted_for(database, tmp_path, capsys,
 def test_unwritable_rejects_file_fails_clearly(database, tmp_path):
     """A rejects file that cannot be written stops the load, saying so.
 
-    A folder stands where the file should go. Nothing is loaded.
+    A folder stands where the file should go. Nothing is loaded, and
+    the CSV is not left open, even while the error is held.
     """
     text, _ = dirty_text(['"Bo","bo@example.com","40"',
                           '"","a@example.com","30"'])
@@ -182,8 +195,9 @@ def test_unwritable_rejects_file_fails_clearly(database, tmp_path):
     os.mkdir(path + ".rejects.csv")
     with pytest.raises(seed.SetupError,
                        match=r"bad.csv.rejects.csv: cannot write the "
-                       r"rejects file here \(.+\): load a copy"):
+                       r"rejects file here \(.+\): load a copy") as raised:
         seed.insert_data(database, path)
+    assert opened(path) == [], raised.traceback
     assert table(database) == []
     assert os.listdir(path + ".rejects.csv") == []
 
@@ -600,7 +614,8 @@ def test_file_problem_fails_fast(server, database, tmp_path, capsys, kind,
     """A file that cannot be loaded raises SetupError before any SQL.
 
     The message names the file and what to do; the table is as before,
-    no rejects file is left and no connection is made.
+    no rejects file is left, no connection is made and the file is not
+    left open, even while the error (and its traceback) is held.
     """
     add_present(database)
     path = str(tmp_path / "users.csv")
@@ -614,6 +629,7 @@ def test_file_problem_fails_fast(server, database, tmp_path, capsys, kind,
                 .split()[1])
     message = str(raised.value)
     assert message.startswith(path + ":") and says in message
+    assert opened(path) == []
     assert after - before == 1  # the second admin query, and nothing else
     assert table(database) == [PRESENT]
     assert not os.path.exists(path + ".rejects.csv")
