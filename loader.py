@@ -44,6 +44,7 @@ Method = namedtuple("Method", "local line quote run size rows")  # ``method``
 REQUIRED = ("name", "email", "age")
 CONTROLS = r"\x00-\x1f\x7f"  # control characters, for a [] class
 BAD = r"\s" + CONTROLS  # whitespace and control characters
+TRIM = methodcaller("strip", " ")  # only spaces: a control character rejects
 EMAIL = re.compile(f"[^@{BAD}]+@[^@.{BAD}]+(?:\\.[^@.{BAD}]+)+")
 CONTROL = re.compile(f"[{CONTROLS}]")
 AGE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")  # fits DECIMAL(5,2), >= 0
@@ -56,7 +57,7 @@ STAGING = """CREATE TEMPORARY TABLE load_staging (
     line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
     name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
     age DECIMAL(5,2) NOT NULL) DEFAULT CHARSET=utf8mb4"""
-REPEATS = """SELECT s.line, s.user_id, s.name, s.email, s.age, d.first
+REPEATS = """SELECT s.line, d.first
     FROM (SELECT user_id, MIN(line) AS first FROM load_staging
           GROUP BY user_id HAVING COUNT(*) > 1) AS d
     JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
@@ -104,7 +105,8 @@ def user_id_for(email):
     """Return the id of a user without one: uuid5 of ``mailto:<email>``.
 
     The same as ``str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email))``
-    with the email trimmed and lower-cased (``user_ids_for`` of one).
+    with the email lower-cased and the spaces around it trimmed (as
+    ``TRIM`` does: only spaces), ``user_ids_for`` of one.
 
     >>> user_id_for("Ross.Reynolds21@hotmail.com")
     '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
@@ -123,7 +125,7 @@ def user_ids_for(emails):
     """
     size = len(emails)
     hexes = b"".join(map(DIGEST, map(sha1, map(MAILTO.__add__, map(
-        str.encode, map(str.lower, map(str.strip, emails))))))).hex()
+        str.encode, map(str.lower, map(TRIM, emails))))))).hex()
     hexes, ids = hexes.encode(), bytearray(37 * size)
     for to, source in FROM_HEX:
         ids[to::37] = hexes[source::40]
@@ -171,6 +173,24 @@ def records(path):
         raise db.SetupError(f"{path}: line {line}: {err}: is a quote "
                             "left open? fix that record and load the "
                             "file again") from None
+
+
+def each_record(path):
+    """Yield each record of the CSV at ``path`` with its line.
+
+    ``records`` reads them, ``STEP`` at a time: the lines are its own.
+    """
+    rows = records(path)
+    try:
+        next(rows)
+        while True:
+            try:
+                lines, batch = rows.send(STEP)
+            except StopIteration:
+                return
+            yield from zip(lines, batch)
+    finally:
+        rows.close()
 
 
 def starts(batch, line):
@@ -235,6 +255,9 @@ def layout(path, header):
 def check(fields, width, where):
     """Return a clean ``(user_id, name, email, age)`` or a reason (str).
 
+    Spaces around a value are trimmed (``TRIM``), nothing else: a tab
+    or another control character there rejects the record.
+
     >>> check(["Zoë", " zoe@x.io ", "25.5"], 3, [None, 0, 1, 2])[1:]
     ('Zoë', 'zoe@x.io', '25.5')
     >>> check(["Zoë", "zoe@x.io", "1e3"], 3, [None, 0, 1, 2])
@@ -242,9 +265,8 @@ def check(fields, width, where):
     """
     if len(fields) != width:
         return f"has {len(fields)} fields, the header has {width}"
-    at_id, at_name, at_email, at_age = where
-    name, email = fields[at_name].strip(), fields[at_email].strip()
-    age = fields[at_age].strip()
+    at_id = where[0]
+    name, email, age = (TRIM(fields[at]) for at in where[1:])
     if not name or len(name) > 255 or CONTROL.search(name):
         return f"name {name!r} is empty, too long or has control characters"
     if len(email) > 255 or not EMAIL.fullmatch(email):
@@ -254,18 +276,23 @@ def check(fields, width, where):
                 "2 decimals")
     if at_id is None:
         return user_id_for(email), name, email, age
-    user_id = fields[at_id].strip().lower()
+    user_id = TRIM(fields[at_id]).lower()
     if not UUID.fullmatch(user_id):
         return f"user_id {fields[at_id]!r} is not a UUID"
     return user_id, name, email, age
 
 
 class Rejects:
-    """The ``<path>.rejects.csv`` file, written only if something is."""
+    """The ``<path>.rejects.csv`` file, written only if something is.
+
+    Each reject is the record as the CSV at ``path`` (``source``) has
+    it, whatever the reason, so that the file can be fixed and loaded.
+    """
 
     def __init__(self, path):
         """Remove the rejects of an earlier load of ``path``."""
-        self.path, self.count, self.file = path + ".rejects.csv", 0, None
+        self.source, self.path = path, path + ".rejects.csv"
+        self.count, self.file = 0, None
         if os.path.lexists(self.path):
             self._guard(os.remove, self.path)
 
@@ -278,6 +305,32 @@ class Rejects:
             self.writer.writerow(["line", "record", "reason"])
         self.writer.writerow([line, record, reason])
         self.count += 1
+
+    def add_repeats(self, repeats):
+        """Write the records that repeat an id; return how many there are.
+
+        ``repeats`` gives ``(line, first)`` pairs by line: the line of a
+        record and that of the first with its id. Each record is read
+        again from the CSV, by ``records`` as before, so that it is the
+        file's own; the file is in line order too, so one pass finds
+        them all, a batch of records in memory at a time.
+        """
+        done, numbered = 0, each_record(self.source)
+        try:
+            for line, first in repeats:
+                number, fields = next(
+                    (pair for pair in numbered if pair[0] >= line), (0, []))
+                if number != line:
+                    raise db.SetupError(
+                        f"{self.source}: line {line} is not where a record "
+                        "starts any more: was the file changed while it "
+                        "was loaded? load it again")
+                self.add(line, as_csv(fields),
+                         f"repeats the user_id of line {first}")
+                done += 1
+        finally:
+            numbered.close()
+        return done
 
     def close(self, keep=True):
         """Close the file, if there is one; remove it unless ``keep``."""
@@ -312,12 +365,16 @@ def read_header(path):
         raise db.SetupError(f"{path}: no such file: name a CSV file with "
                             'the header "name","email","age"')
     rows = records(path)
-    header = next(rows)
-    if header is None:
-        raise db.SetupError(f"{path}: the file is empty: it needs a "
-                            'header "name","email","age" and rows')
-    header = [name.strip().lower() for name in header]
-    return rows, len(header), layout(path, header)
+    try:
+        header = next(rows)
+        if header is None:
+            raise db.SetupError(f"{path}: the file is empty: it needs a "
+                                'header "name","email","age" and rows')
+        header = [TRIM(name).lower() for name in header]
+        return rows, len(header), layout(path, header)
+    except BaseException:
+        rows.close()  # and its file
+        raise
 
 
 def all_match(pattern, values):
@@ -341,8 +398,8 @@ def all_good(how, lines, batch, width, where):
     if len(set(map(len, batch))) != 1 or len(batch[0]) != width:
         return None
     columns = list(zip(*batch))
-    at_id, at_name, at_email, at_age = where
-    names, emails, ages = (list(map(str.strip, columns[at]))
+    at_id = where[0]
+    names, emails, ages = (list(map(TRIM, columns[at]))
                            for at in where[1:])
     if (max(map(len, names)) > 255 or max(map(len, emails)) > 255
             or not all_match(NAMES, names) or not all_match(EMAILS, emails)
@@ -351,7 +408,7 @@ def all_good(how, lines, batch, width, where):
     if at_id is None:
         ids = user_ids_for(emails)
     else:
-        ids = list(map(str.lower, map(str.strip, columns[at_id])))
+        ids = list(map(str.lower, map(TRIM, columns[at_id])))
         if not all_match(UUIDS, ids):
             return None
     return as_rows(how, ids, lines, names, emails, ages)
@@ -593,10 +650,7 @@ def send(conf, make, folder, rejects):
             for path in written:
                 put(cursor, "load_staging", path, how)
             cursor.execute(REPEATS)  # read row by row: never all at once
-            for line, user_id, name, email, age, first in cursor:
-                rejects.add(line, as_csv([user_id, name, email, str(age)]),
-                            f"repeats the user_id of line {first}")
-                repeats += 1
+            repeats = rejects.add_repeats(cursor)
         connection.commit()
         cursor.close()
     finally:
@@ -616,8 +670,8 @@ def load(conf, path):
     while the server loads the rows checked before. The one-line report
     goes to stderr, with the loader's notes: stdout stays the course's.
     """
+    rejects = Rejects(path)  # before the CSV is opened: it may raise
     rows, width, where = read_header(path)
-    rejects = Rejects(path)
     folder = tempfile.mkdtemp(prefix="user-data-load-")
     done = False
     try:

@@ -1,9 +1,11 @@
 """Pure functions, tested without a database server.
 
 ``loader.check`` and ``loader.user_id_for`` (a CSV record's checks and
-its id), ``average_age`` of 4-stream_ages.py (exact, half-up, streamed)
-and seed's ``to_age``, ``as_users`` and ``check_int``. No test here uses
-the ``server`` fixture or any other: each runs in milliseconds.
+its id), ``loader.all_good`` and ``loader.sift`` (the same checks, a
+column at a time), ``average_age`` of 4-stream_ages.py (exact,
+half-up, streamed) and seed's ``to_age``, ``as_users`` and
+``check_int``. No test here uses the ``server`` fixture or any other:
+each runs in milliseconds.
 Expectations are derived independently, with ``uuid.uuid5`` and exact
 ``Decimal`` arithmetic.
 """
@@ -30,7 +32,7 @@ WITH_ID = [3, 2, 0, 1]  # header: email, age, name, user_id
 def course_id(email):
     """Return the README's id for ``email``, computed by the uuid module."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL,
-                          "mailto:" + email.strip().lower()))
+                          "mailto:" + email.strip(" ").lower()))
 
 
 def exact_average(values):
@@ -52,8 +54,12 @@ GOOD = [
      "0"),
     (["Þórr 😀", "thor+tag@mail.example.co.uk", "999.99"], "Þórr 😀",
      "thor+tag@mail.example.co.uk", "999.99"),
-    (["\tTabbed\t", "\u00a0nbsp@example.com\u00a0", "25.50"], "Tabbed",
-     "nbsp@example.com", "25.50"),
+    (["  Spaced  ", "   spaced@example.com ", "  25.50 "], "Spaced",
+     "spaced@example.com", "25.50"),
+    (["\u00a0Kept\x85", "kept@example.com", "1"], "\u00a0Kept\x85",
+     "kept@example.com", "1"),
+    (["\u2028Kept\u3000", "kept@example.com", "1"], "\u2028Kept\u3000",
+     "kept@example.com", "1"),
     (["N" * 255, "x" * 243 + "@example.com", "007"], "N" * 255,
      "x" * 243 + "@example.com", "007"),
     (["Dot", "first.last@a.b", "1.5"], "Dot", "first.last@a.b", "1.5"),
@@ -62,8 +68,10 @@ GOOD = [
 
 @pytest.mark.parametrize("fields, name, email, age", GOOD)
 def test_check_good_record_without_id(fields, name, email, age):
-    """A good record gives its trimmed name and email, its age string as
-    written (trimmed), and the uuid5 id of its email."""
+    """A good record gives its name, email and age string as written,
+    the spaces around them trimmed (nothing else: a no-break space, a
+    line separator or U+0085 at the ends of a name stay), and the uuid5
+    id of its email."""
     row = loader.check(fields, 3, DEFAULT)
     assert row == (course_id(email), name, email, age)
 
@@ -89,6 +97,12 @@ BAD = [
     (("Line\nBreak", "a@example.com", "30"), "name"),
     (("Nul\x00", "a@example.com", "30"), "name"),
     (("Del\x7f", "a@example.com", "30"), "name"),
+    (("\x1fBob", "a@example.com", "30"), "name"),
+    (("Bob\x1c", "a@example.com", "30"), "name"),
+    (("\tBob", "a@example.com", "30"), "name"),
+    (("Bob\t ", "a@example.com", "30"), "name"),
+    ((" \nBob", "a@example.com", "30"), "name"),
+    (("Bob\r\n", "a@example.com", "30"), "name"),
     (("Ada", "", "30"), "email"),
     (("Ada", "ada.example.com", "30"), "email"),
     (("Ada", "a@b@example.com", "30"), "email"),
@@ -97,6 +111,12 @@ BAD = [
     (("Ada", "multi\nline@example.com", "30"), "email"),
     (("Ada", "tab\t@example.com", "30"), "email"),
     (("Ada", "nbsp\u00a0in@example.com", "30"), "email"),
+    (("Ada", "\ta@example.com", "30"), "email"),
+    (("Ada", "a@example.com\n", "30"), "email"),
+    (("Ada", "\u00a0a@example.com", "30"), "email"),
+    (("Ada", "a@example.com\x85", "30"), "email"),
+    (("Ada", "\u2028a@example.com", "30"), "email"),
+    (("Ada", "a@example.com\x1f", "30"), "email"),
     (("Ada", "@example.com", "30"), "email"),
     (("Ada", "ada@", "30"), "email"),
     (("Ada", "ada@.example.com", "30"), "email"),
@@ -118,6 +138,9 @@ BAD = [
     (("Ada", "a@example.com", "1,5"), "age"),
     (("Ada", "a@example.com", "\u0663"), "age"),  # an Arabic-Indic 3
     (("Ada", "a@example.com", "2 5"), "age"),
+    (("Ada", "a@example.com", "\t25"), "age"),
+    (("Ada", "a@example.com", "25\u00a0"), "age"),
+    (("Ada", "a@example.com", "25\x1c"), "age"),
 ]
 
 
@@ -158,6 +181,8 @@ def test_check_wrong_field_count_is_a_reason(fields):
     "0025e5da-3fcf-5766-8c76-9588b7139eebb",  # a digit long
     "0025e5da-3fcf-5766-8c76-9588b7139eeg",  # not hex
     "urn:uuid:0025e5da-3fcf-5766-8c76-9588b7139eeb",
+    "\t0025e5da-3fcf-5766-8c76-9588b7139eeb",
+    "0025e5da-3fcf-5766-8c76-9588b7139eeb\u00a0",
 ])
 def test_check_bad_user_id_gives_reason_naming_it(user_id):
     """A user_id that is not a UUID is a reason naming user_id."""
@@ -165,6 +190,107 @@ def test_check_bad_user_id_gives_reason_naming_it(user_id):
                           WITH_ID)
     assert isinstance(reason, str)
     assert re.search(r"\buser_id\b", reason), reason
+
+
+# loader.all_good and loader.sift: the column checks agree with check -----
+
+SPACES = ["", " ", "  "]  # trimmed from around a value
+ENDS = ["\t", "\n", "\r", "\x1c", "\x1f", "\x7f", "\x85", "\u2028",
+        "\u00a0", "\u3000"]  # kept there: bad but in a name
+VALUES = {
+    "name": ["Ada", "Zoë Ōtani", "Line\u2028Next\x85Row", "N" * 255,
+             "N" * 256, "", "Tab\tIn"],
+    "email": ["ada@example.com", "Zoe@Exämple.jp", "a b@example.com",
+              "x" * 243 + "@example.com", "x" * 244 + "@example.com",
+              "plain"],
+    "age": ["0", "36", "999.99", "12.345", "-5", "1e3"],
+}
+LOCAL_ROWS = loader.Method(True, loader.LOCAL_LINE, None, None, 4096, 1)
+
+
+def random_records(rng, count, where):
+    """Return ``count`` random records laid out as ``where`` says.
+
+    Each value is good or bad, with spaces or something else before
+    and after it; ids, if any, are padded the same way.
+    """
+    def end():
+        """Return spaces, or (one time in five) another end."""
+        return rng.choice(ENDS if rng.random() < 0.2 else SPACES)
+
+    records = []
+    for _ in range(count):
+        fields = [None] * (3 + (where[0] is not None))
+        for at, column in zip(where[1:], NAMES):
+            fields[at] = end() + rng.choice(VALUES[column]) + end()
+        if where[0] is not None:
+            fields[where[0]] = end() + str(uuid.UUID(
+                int=rng.getrandbits(128))).upper() + end()
+        records.append(fields)
+    return records
+
+
+def rows_by_check(records, lines, where):
+    """Return the rows ``check`` makes of the good ``records``, and the
+    ``(line, record, reason)`` of the others."""
+    rows, rejected = [], []
+    for line, fields in zip(lines, records):
+        row = loader.check(fields, len(fields), where)
+        if isinstance(row, str):
+            rejected.append((line, loader.as_csv(fields), row))
+        else:
+            rows += loader.as_rows(LOCAL_ROWS, row[:1], [line],
+                                   *zip(row[1:]))
+    return rows, rejected
+
+
+class Collected(list):
+    """Rejects kept in a list, as ``loader.Rejects.add`` would write them."""
+
+    def add(self, line, record, reason):
+        """Keep one reject."""
+        self.append((line, record, reason))
+
+
+@pytest.mark.parametrize("where", [DEFAULT, WITH_ID], ids=["no id", "id"])
+def test_all_good_agrees_with_check(where):
+    """For 5,000 random records, one at a time, the column checks accept
+    exactly the records ``check`` accepts, and make the same rows: the
+    same values trimmed the same way, the same ids."""
+    rng = random.Random(f"agree-{where}")
+    records = random_records(rng, 5_000, where)
+    accepted = 0
+    for line, fields in enumerate(records, 2):
+        rows, _ = rows_by_check([fields], [line], where)
+        made = loader.all_good(LOCAL_ROWS, [line], [fields], len(fields),
+                               where)
+        assert made == (rows or None), fields
+        accepted += bool(rows)
+    assert 100 < accepted < 4_900  # both kinds, many of each
+
+
+@pytest.mark.parametrize("bad", ["\x1fBob", "Bob\x1c", "\tBob", "Bob\n",
+                                 "Bob\x7f"])
+def test_sift_rejects_one_bad_name_in_a_thousand(bad):
+    """1,000 good records (their names with spaces, U+0085, U+2028 or a
+    no-break space around them) and one whose name has a control
+    character at an end: the batch fails the column checks, is halved
+    down to ``check``, and gives exactly the rows and the reject that
+    ``check`` gives record by record."""
+    rng = random.Random(bad)
+    records = [[rng.choice(["  ", "\x85", "\u2028", "\u00a0", ""])
+                + f"User {number}" + rng.choice([" ", "\u2028", ""]),
+                f" user{number}@example.com ", str(number % 90)]
+               for number in range(1_000)]
+    records.insert(rng.randrange(1_000), [bad, "bob@example.com", "7"])
+    lines = list(range(2, 1_003))
+    rows, rejected = rows_by_check(records, lines, DEFAULT)
+    assert len(rows) == 1_000 and len(rejected) == 1
+    assert rejected[0][1] == loader.as_csv([bad, "bob@example.com", "7"])
+    assert loader.all_good(LOCAL_ROWS, lines, records, 3, DEFAULT) is None
+    found = Collected()
+    assert loader.sift(LOCAL_ROWS, lines, records, 3, DEFAULT, found) == rows
+    assert found == rejected
 
 
 # loader.user_id_for ------------------------------------------------------
@@ -199,17 +325,22 @@ def test_user_id_for_equals_uuid5_of_mailto():
     assert ids == list(map(course_id, emails))
 
 
-def test_user_id_for_ignores_case_and_surrounding_space():
-    """The same address, padded or with its ASCII letters in another case,
-    has the same id (Unicode upper-casing is not undone by lower():
-    "ß" becomes "SS", so only ASCII letters are changed here)."""
+def test_user_id_for_ignores_case_and_surrounding_spaces():
+    """The same address, padded with spaces or with its ASCII letters in
+    another case, has the same id (Unicode upper-casing is not undone by
+    lower(): "ß" becomes "SS", so only ASCII letters are changed here).
+    Spaces alone are trimmed: with a tab, a newline or a no-break space
+    around it, it is another id (and ``check`` rejects that email)."""
     emails = random_emails(100, seed_value=99)
     for email in emails:
         swapped = "".join(char.swapcase() if char.isascii() else char
-                          for char in email.strip())
-        variant = " \t" + swapped + "\n"
+                          for char in email.strip(" "))
+        variant = "  " + swapped + " "
         assert variant != email
         assert loader.user_id_for(variant) == loader.user_id_for(email)
+        for pad in "\t", "\n", "\u00a0":
+            assert loader.user_id_for(pad + email) != loader.user_id_for(
+                email)
 
 
 def test_user_id_for_is_a_version_5_rfc_4122_uuid():
