@@ -114,7 +114,8 @@ def admin(datadir, sql):
 
     The admin is the system user who made the data folder: ``root`` for
     root, else that user (``mariadb-install-db`` gives both accounts
-    socket authentication).
+    socket authentication). The SQL goes on the client's standard input:
+    its arguments, any local user may read while it runs.
     """
     with open(os.path.join(datadir, "socket")) as link:
         sock = link.read().strip()
@@ -123,8 +124,8 @@ def admin(datadir, sql):
     me = pwd.getpwuid(os.geteuid()).pw_name  # the server's socket-auth admin
     done = subprocess.run(
         [shutil.which("mariadb") or shutil.which("mysql"), "--no-defaults",
-         "--protocol=socket", "-u", me, "-S", sock, "-N", "-B", "-e", sql],
-        capture_output=True, text=True, env=clean)
+         "--protocol=socket", "-u", me, "-S", sock, "-N", "-B"],
+        input=sql, capture_output=True, text=True, env=clean)
     if done.returncode:
         raise RuntimeError("admin SQL failed: " + done.stderr.strip())
     return done.stdout
@@ -241,8 +242,9 @@ def stop(datadir):
 def add_user(datadir, password, user=USER, database="ALX_prodev"):
     """Create (or reset) the project's user: rights on its databases only.
 
-    The password goes into SQL, so it must be one ``token_urlsafe`` could
-    have made: 16 or more letters, digits, ``-`` or ``_``.
+    The password goes into SQL (on the client's input, never its
+    arguments), so it must be one ``token_urlsafe`` could have made: 16
+    or more letters, digits, ``-`` or ``_``.
     """
     if not PASSWORD.fullmatch(password):
         raise RuntimeError("the password in .env is not 16 or more letters, "

@@ -8,6 +8,7 @@ stopped, and its folder removed, at the end, whatever happened.
 """
 import contextlib
 import os
+import shlex
 import shutil
 import socket
 import stat
@@ -30,18 +31,39 @@ def scratch_project(folder):
     return folder
 
 
-def run(project, command):
+def run(project, command, path=None):
     """Run the scratch copy's ``command``; return the finished process.
 
     MYSQL_* variables are left out of its environment, so that nothing
     of the real project's ``.env`` (which ``seed`` loads) leaks in.
+    ``path``, if given, is its PATH.
     """
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("MYSQL_")}
+    env["PATH"] = path or env["PATH"]
     return subprocess.run(
         [PYTHON, os.path.join(project, "scripts", "localdb.py"), command],
-        cwd=project, env=env, capture_output=True, text=True,
-        timeout=DEADLINE)
+        cwd=project, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=DEADLINE)
+
+
+def logging_client(folder):
+    """Make ``folder``/mariadb, a client that logs what it is given.
+
+    It appends its arguments, a line a call, to ``folder``/argv, and its
+    standard input to ``folder``/stdin, then hands both to the real
+    client. Return a PATH that finds it first.
+    """
+    os.makedirs(folder)
+    real = shutil.which("mariadb") or shutil.which("mysql")
+    argv, stdin = (shlex.quote(os.path.join(folder, name))
+                   for name in ("argv", "stdin"))
+    script = os.path.join(folder, "mariadb")
+    with open(script, "w") as text:
+        text.write(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {argv}\n'
+                   f'tee -a {stdin} | {shlex.quote(real)} "$@"\n')
+    os.chmod(script, 0o755)
+    return folder + os.pathsep + os.environ["PATH"]
 
 
 def read_env(project):
@@ -127,6 +149,7 @@ class Local:
         """Remember the project, the held and expected ports, the run."""
         self.project, self.held, self.expected = project, held, expected
         self.started = started
+        self.client = os.path.join(project, "client")
         self.data = os.path.join(project, ".localdb")
         self.env = os.path.join(project, ".env")
 
@@ -136,15 +159,18 @@ def local():
     """One server, started by ``start`` with no ``.env``; gone at the end.
 
     The first free port from 3307 is held by a listening socket during
-    that ``start``, so the server must take the next free one. At the
-    end the server is stopped and the scratch project removed, even
-    when a test failed or left it stopped.
+    that ``start``, so the server must take the next free one; and a
+    client that logs its arguments and input (``logging_client``) is
+    the first ``mariadb`` on its PATH. At the end the server is stopped
+    and the scratch project removed, even when a test failed or left it
+    stopped.
     """
     project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
     try:
+        path = logging_client(os.path.join(project, "client"))
         with hold_first_free_port() as held:
             expected = localdb.free_port(held + 1)
-            started = run(project, "start")
+            started = run(project, "start", path)
         yield Local(project, held, expected, started)
     finally:
         remove_project(project)
@@ -191,6 +217,27 @@ def test_start_without_env_starts_a_server_and_writes_env(local):
         assert names == {"information_schema", "ALX_prodev"}
     finally:
         connection.close()
+
+
+def test_no_password_on_a_command_line(local):
+    """The password of ``alx`` is in no client's arguments, only its input.
+
+    While a program runs, any local user may read its arguments (in
+    /proc/PID/cmdline). The first ``start`` ran with a client that logs
+    its arguments and input first on PATH: it was the client used, no
+    call had the password among its arguments, the statement that set
+    it came on a client's input, and ``alx`` logs in with it.
+    """
+    assert local.started.returncode == 0, local.started.stderr
+    _, values = read_env(local.project)
+    password = values["MYSQL_PASSWORD"]
+    with open(os.path.join(local.client, "argv")) as argv:
+        calls = argv.read()
+    assert "--protocol=socket" in calls
+    assert password not in calls
+    with open(os.path.join(local.client, "stdin")) as stdin:
+        assert f"IDENTIFIED BY '{password}'" in stdin.read()
+    connect_as_alx(values).close()
 
 
 def test_start_takes_the_first_free_port_from_3307(local):
