@@ -32,15 +32,12 @@ The tests import it: ``start(folder, nodes=3, options=())`` returns the
 node; ``wait_synced`` waits for the cluster; ``stop(folder)`` stops it.
 """
 import contextlib
-import grp
 import json
 import os
-import pwd
 import re
 import secrets
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -61,7 +58,6 @@ PROVIDERS = ("/usr/lib/galera/libgalera_smm.so",      # Debian, Ubuntu
              "/usr/lib/galera-4/libgalera_smm.so",
              "/usr/lib64/galera-4/libgalera_smm.so",  # RPM-based systems
              "/usr/lib64/galera/libgalera_smm.so")
-RUNAS = "mysql"      # who the servers run as when we are root
 RECOVERED = re.compile(r"WSREP: Recovered position:\s*(\S+:-?[0-9]+)")
 
 
@@ -168,62 +164,6 @@ def ensure_installed():
         raise RuntimeError("Galera or rsync is missing: install them "
                            "(sudo apt-get install galera-4 rsync)")
     return binary
-
-
-def account():
-    """Return the passwd entry the servers run as: mysql if root, else us."""
-    if os.geteuid() != 0:
-        return pwd.getpwuid(os.geteuid())
-    try:
-        return pwd.getpwnam(RUNAS)
-    except KeyError:
-        raise RuntimeError(f"as root the servers run as '{RUNAS}', and "
-                           "there is no such user: install mariadb-server, "
-                           "or run as yourself") from None
-
-
-def runas():
-    """Return the server options that set its user: ``--user`` if root."""
-    return ["--user=" + RUNAS] if os.geteuid() == 0 else []
-
-
-def give(path, recursive=False):
-    """Make ``path`` (and, if ``recursive``, all in it) the servers'.
-
-    A no-op unless we are root: a user's servers run as that user.
-    """
-    if os.geteuid() != 0:
-        return
-    user = account()
-    paths = [path]
-    if recursive:
-        for top, folders, files in os.walk(path):
-            paths += [os.path.join(top, name) for name in folders + files]
-    for each in paths:
-        os.lchown(each, user.pw_uid, user.pw_gid)
-
-
-def check_reachable(folder):
-    """Raise unless the servers' user may enter every folder above ``folder``.
-
-    As root the servers run as ``mysql``: a folder on the way that only
-    root may enter (``mkdtemp`` makes them mode 0700) stops them.
-    """
-    user = account()
-    groups = {group.gr_gid for group in grp.getgrall()
-              if user.pw_name in group.gr_mem} | {user.pw_gid}
-    path = os.path.dirname(folder)
-    while True:
-        info = os.stat(path)
-        bit = (stat.S_IXUSR if info.st_uid == user.pw_uid
-               else stat.S_IXGRP if info.st_gid in groups else stat.S_IXOTH)
-        if not info.st_mode & bit:
-            raise RuntimeError(f"the servers run as '{user.pw_name}', who "
-                               f"may not enter {path}: choose a folder "
-                               f"elsewhere, or chmod o+x {path}")
-        if os.path.dirname(path) == path:
-            return
-        path = os.path.dirname(path)
 
 
 def listening(port):
@@ -352,7 +292,7 @@ def write_config(node, nodes):
         lines += ["# " + why, setting]
     with open(node.config, "w") as config:
         config.write("\n".join(lines) + "\n")
-    give(node.config)
+    localdb.give(node.config)
 
 
 def socket_of(node):
@@ -392,7 +332,7 @@ def recover(node):
         os.remove(log)
     subprocess.run([ensure_installed(), "--defaults-file=" + node.config,
                     "--datadir=" + node.datadir, "--wsrep-recover",
-                    "--log-error=" + log] + runas(),
+                    "--log-error=" + log] + localdb.runas(),
                    stdin=subprocess.DEVNULL, capture_output=True,
                    timeout=WAIT)
     text = ""
@@ -423,7 +363,8 @@ def launch(node, bootstrap=False, position=None):
     stopped, so that it asks for IST instead of a full SST.
     """
     argv = [ensure_installed(), "--defaults-file=" + node.config,
-            "--datadir=" + node.datadir] + runas()  # datadir: for server_pid
+            "--datadir=" + node.datadir,  # also there for server_pid
+            *localdb.runas()]
     argv += ["--wsrep-new-cluster"] * bootstrap
     if position is not None:
         argv.append("--wsrep-start-position=" + position)
@@ -494,7 +435,7 @@ def prepare(folder, count, options):
     os.makedirs(folder, exist_ok=True)
     if os.geteuid() == 0:  # the servers run as mysql, who must enter it
         os.chmod(folder, os.stat(folder).st_mode | 0o111)
-        check_reachable(folder)
+        localdb.check_reachable(folder)
     ports = choose_ports(count, [node.ports for node in nodes])
     with open(os.path.join(folder, "cluster.json"), "w") as saved:
         json.dump({"ports": ports}, saved)
@@ -502,25 +443,11 @@ def prepare(folder, count, options):
     for node in nodes:
         os.makedirs(node.datadir, mode=0o700, exist_ok=True)
         os.chmod(node.folder, 0o700)
-        if os.stat(node.folder).st_uid != account().pw_uid:
-            give(node.folder, recursive=True)
+        if os.stat(node.folder).st_uid != localdb.account().pw_uid:
+            localdb.give(node.folder, recursive=True)
     for node in nodes:
         write_config(node, nodes)
     return nodes
-
-
-def install(node):
-    """Make the system tables in the node's empty data folder.
-
-    Only the bootstrapping node needs them: the others get a copy by SST.
-    ``root`` (or the user running this) logs in by socket alone.
-    """
-    found = shutil.which("mariadb-install-db", path=os.pathsep.join(
-        [os.environ.get("PATH", "")] + list(localdb.SBIN)))
-    subprocess.run([found, "--no-defaults", "--datadir=" + node.datadir,
-                    "--auth-root-authentication-method=socket",
-                    "--skip-test-db"] + runas(),
-                   check=True, capture_output=True)
 
 
 def first_node(nodes):
@@ -534,7 +461,7 @@ def first_node(nodes):
     states = [grastate(node) for node in nodes]
     if not any(states):
         if not os.path.isdir(os.path.join(nodes[0].datadir, "mysql")):
-            install(nodes[0])
+            localdb.install_db(nodes[0].datadir)
         return nodes[0], None
     for node, state in zip(nodes, states):
         if state.get("safe_to_bootstrap") == "1":

@@ -15,7 +15,13 @@ gets a generated password and rights on the project's databases alone
 Starting a running server is a no-op. The tests and the benchmark use
 ``start()`` to run throwaway servers of their own. ``clean`` never
 removes a ``.env`` of the user's own.
+
+A server started by root runs as ``mysql``, the owner of its data; one
+started by another user, as that user. When a folder above the project
+is closed to mysql (a home folder, a ``mktemp -d`` clone), the data goes
+to a folder of mysql's in ``ELSEWHERE``, and ``.localdb`` links to it.
 """
+import grp
 import os
 import pwd
 import secrets
@@ -23,8 +29,10 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,6 +41,8 @@ ENV = os.path.join(ROOT, ".env")
 MARKER = "# project-local server: written by scripts/localdb.py"
 CLUSTER_MARKER = "# project-local cluster: written by scripts/cluster.py"
 USER = "alx"
+RUNAS = "mysql"  # who the servers run as when we are root
+ELSEWHERE = "/var/lib/alx-localdb"  # as root: data mysql can reach
 SBIN = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin")
 WAIT = 120  # seconds a start or a stop may take on a busy machine
 PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")  # what token_urlsafe makes
@@ -92,6 +102,83 @@ def ensure_installed():
     return binary
 
 
+def account():
+    """Return the passwd entry the servers run as: mysql if root, else us."""
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid())
+    try:
+        return pwd.getpwnam(RUNAS)
+    except KeyError:
+        raise RuntimeError(f"as root the servers run as '{RUNAS}', and "
+                           "there is no such user: install mariadb-server, "
+                           "or run as yourself") from None
+
+
+def runas():
+    """Return the server options that set its user: ``--user`` if root."""
+    return ["--user=" + RUNAS] if os.geteuid() == 0 else []
+
+
+def give(path, recursive=False):
+    """Make ``path`` (and, if ``recursive``, all in it) the servers'.
+
+    A no-op unless we are root: a user's servers run as that user.
+    """
+    if os.geteuid() != 0:
+        return
+    user = account()
+    paths = [path]
+    if recursive:
+        for top, folders, files in os.walk(path):
+            paths += [os.path.join(top, name) for name in folders + files]
+    for each in paths:
+        os.lchown(each, user.pw_uid, user.pw_gid)
+
+
+def closed_above(folder):
+    """Return the first folder above ``folder`` that the servers' user may
+    not enter (``mkdtemp`` makes them mode 0700), or None."""
+    user = account()
+    groups = {group.gr_gid for group in grp.getgrall()
+              if user.pw_name in group.gr_mem} | {user.pw_gid}
+    path = os.path.dirname(os.path.abspath(folder))
+    while True:
+        info = os.stat(path)
+        bit = (stat.S_IXUSR if info.st_uid == user.pw_uid
+               else stat.S_IXGRP if info.st_gid in groups else stat.S_IXOTH)
+        if not info.st_mode & bit:
+            return path
+        if os.path.dirname(path) == path:
+            return None
+        path = os.path.dirname(path)
+
+
+def check_reachable(folder):
+    """Raise unless the servers' user may enter every folder above ``folder``.
+
+    As root the servers run as ``mysql``: a folder on the way that only
+    root may enter stops them.
+    """
+    closed = closed_above(folder)
+    if closed is not None:
+        raise RuntimeError(f"the servers run as '{account().pw_name}', who "
+                           f"may not enter {closed}: choose a folder "
+                           f"elsewhere, or chmod o+x {closed}")
+
+
+def install_db(files):
+    """Make the system tables in the new data folder ``files``.
+
+    ``root`` (or the user running this) logs in by socket alone.
+    """
+    found = shutil.which("mariadb-install-db", path=os.pathsep.join(
+        [os.environ.get("PATH", "")] + list(SBIN)))
+    subprocess.run([found, "--no-defaults", "--datadir=" + files,
+                    "--auth-root-authentication-method=socket",
+                    "--skip-test-db"] + runas(),
+                   check=True, capture_output=True)
+
+
 def free_port(start=3307):
     """Return the first port from ``start`` that nothing listens on."""
     for port in range(start, start + 200):
@@ -114,7 +201,8 @@ def admin(datadir, sql):
 
     The admin is the system user who made the data folder: ``root`` for
     root, else that user (``mariadb-install-db`` gives both accounts
-    socket authentication).
+    socket authentication). The SQL goes on the client's standard input:
+    its arguments, any local user may read while it runs.
     """
     with open(os.path.join(datadir, "socket")) as link:
         sock = link.read().strip()
@@ -123,8 +211,8 @@ def admin(datadir, sql):
     me = pwd.getpwuid(os.geteuid()).pw_name  # the server's socket-auth admin
     done = subprocess.run(
         [shutil.which("mariadb") or shutil.which("mysql"), "--no-defaults",
-         "--protocol=socket", "-u", me, "-S", sock, "-N", "-B", "-e", sql],
-        capture_output=True, text=True, env=clean)
+         "--protocol=socket", "-u", me, "-S", sock, "-N", "-B"],
+        input=sql, capture_output=True, text=True, env=clean)
     if done.returncode:
         raise RuntimeError("admin SQL failed: " + done.stderr.strip())
     return done.stdout
@@ -144,18 +232,18 @@ def start(datadir, port=None, options=()):
 
     ``options`` are extra server options (for tests). It waits until the
     server answers, and raises with the end of its log if it does not.
+    As root, ``datadir`` and all in it become mysql's, the server's user.
     """
     binary = ensure_installed()
     os.makedirs(datadir, exist_ok=True)
+    datadir = os.path.realpath(datadir)  # no link for mysql to follow
+    if os.geteuid() == 0:
+        check_reachable(datadir)
+        if os.stat(datadir).st_uid != account().pw_uid:
+            give(datadir, recursive=True)
     files = os.path.join(datadir, "files")
-    owner = ["--user=" + pwd.getpwuid(0).pw_name] * (os.geteuid() == 0)
     if not os.path.isdir(files):
-        install = shutil.which("mariadb-install-db", path=os.pathsep.join(
-            [os.environ.get("PATH", "")] + list(SBIN)))
-        subprocess.run([install, "--no-defaults", "--datadir=" + files,
-                        "--auth-root-authentication-method=socket",
-                        "--skip-test-db"] + owner,
-                       check=True, capture_output=True)
+        install_db(files)
     if running(datadir):
         return int(admin(datadir, "SELECT @@port"))
     port = port or free_port()
@@ -166,7 +254,7 @@ def start(datadir, port=None, options=()):
     server = subprocess.Popen(
         [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
          "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
-         "--log-error=" + log] + owner + OPTIONS + list(options),
+         "--log-error=" + log] + runas() + OPTIONS + list(options),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + WAIT
@@ -213,8 +301,10 @@ def server_pid(datadir):
             argv = cmdline.read().split(b"\0")
     except (OSError, ValueError):
         return None
-    files = os.fsencode("--datadir=" + os.path.join(datadir, "files"))
-    return pid if files in argv and alive(pid) else None
+    files = os.path.realpath(os.path.join(datadir, "files"))
+    named = [os.path.realpath(os.fsdecode(arg[len(b"--datadir="):]))
+             for arg in argv if arg.startswith(b"--datadir=")]
+    return pid if files in named and alive(pid) else None
 
 
 def stop(datadir):
@@ -241,8 +331,9 @@ def stop(datadir):
 def add_user(datadir, password, user=USER, database="ALX_prodev"):
     """Create (or reset) the project's user: rights on its databases only.
 
-    The password goes into SQL, so it must be one ``token_urlsafe`` could
-    have made: 16 or more letters, digits, ``-`` or ``_``.
+    The password goes into SQL (on the client's input, never its
+    arguments), so it must be one ``token_urlsafe`` could have made: 16
+    or more letters, digits, ``-`` or ``_``.
     """
     if not PASSWORD.fullmatch(password):
         raise RuntimeError("the password in .env is not 16 or more letters, "
@@ -307,6 +398,30 @@ def port_to_use():
     return free_port()
 
 
+def place_data():
+    """Make ``.localdb`` a link to a folder elsewhere if mysql needs one.
+
+    As root the server runs as mysql; a folder above the project that
+    mysql may not enter (a home folder, a ``mktemp -d`` clone) hides
+    ``.localdb/`` from it. The data then goes to a new folder in
+    ``ELSEWHERE`` (a ``.localdb/`` made before moves there), and
+    ``.localdb`` links to it. A running server is left where it is.
+    """
+    if (os.geteuid() != 0 or os.path.islink(DATA) and os.path.isdir(DATA)
+            or closed_above(DATA) is None or running(DATA)):
+        return
+    os.makedirs(ELSEWHERE, exist_ok=True)
+    os.chmod(ELSEWHERE, 0o711)  # mysql may enter it, whatever the umask
+    home = tempfile.mkdtemp(prefix=os.path.basename(ROOT) + "-",
+                            dir=ELSEWHERE)
+    if os.path.isdir(DATA) and not os.path.islink(DATA):
+        os.rmdir(home)
+        shutil.move(DATA, home)
+    elif os.path.lexists(DATA):  # a link to a folder gone
+        os.remove(DATA)
+    os.symlink(home, DATA)
+
+
 def main():
     """Start, stop or report on the project-local server."""
     command = sys.argv[1] if len(sys.argv) > 1 else "status"
@@ -315,6 +430,8 @@ def main():
               "starts it)" if whose_env() == "cluster"
               else "using the server named in .env")
     elif command == "start":
+        ensure_installed()  # as root, that makes the user mysql too
+        place_data()
         port = start(DATA, port=port_to_use())
         password = env_value("MYSQL_PASSWORD") or secrets.token_urlsafe(18)
         add_user(DATA, password)
@@ -329,7 +446,9 @@ def main():
                                          else "was not running"))
     elif command == "clean":
         stop(DATA)
-        shutil.rmtree(DATA, ignore_errors=True)
+        shutil.rmtree(os.path.realpath(DATA), ignore_errors=True)
+        if os.path.islink(DATA):
+            os.remove(DATA)
         if os.path.exists(ENV) and not users_env():
             os.remove(ENV)
         print("project-local server removed, with its data and .env")

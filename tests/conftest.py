@@ -313,14 +313,17 @@ def spare_server(certs):
     """A second server with TLS, to pause, kill and restart.
 
     Its certificate files are copies (``active.pem``, ``active.key``),
-    so that a test can put another certificate in their place.
+    so that a test can put another certificate in their place; the CA's
+    too, in its folder, where the server's user (mysql, for root) may
+    read it.
     """
     folder = tempfile.mkdtemp(prefix="alx-spare-db-")
     active = os.path.join(folder, "active")
     os.makedirs(active)
     for name in ("pem", "key"):
         shutil.copy(certs["server." + name], os.path.join(active, name))
-    options = ["--ssl-ca=" + certs["ca.pem"],
+    shutil.copy(certs["ca.pem"], os.path.join(active, "ca"))
+    options = ["--ssl-ca=" + os.path.join(active, "ca"),
                "--ssl-cert=" + os.path.join(active, "pem"),
                "--ssl-key=" + os.path.join(active, "key")]
     spare = None

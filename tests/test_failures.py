@@ -429,8 +429,11 @@ def test_tls_verify_refuses_another_host_name(spare, certs, configure):
 
 
 def test_secrets_and_state_ignored_by_git():
-    """.env and .localdb/ are ignored by git, and not tracked."""
-    for path in (".env", ".localdb/", ".localdb/files/ibdata1"):
+    """.env and .localdb are ignored by git, and not tracked.
+
+    ``.localdb`` may be a link (to data elsewhere), not only a folder.
+    """
+    for path in (".env", ".localdb", ".localdb/", ".localdb/files/ibdata1"):
         done = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert done.returncode == 0, path
     tracked = subprocess.run(["git", "ls-files", ".env", ".localdb"],

@@ -1,13 +1,17 @@
 """What the README promises about ``scripts/localdb.py start|stop|status``.
 
 Each test runs a copy of the script in a scratch project (``scripts/``
-with the script alone; ``.localdb/`` and ``.env`` appear beside it), as a
+with the script alone; ``.localdb`` and ``.env`` appear beside it), as a
 subprocess with the venv's Python, against a real MariaDB server. One
 server is started for the module and restarted by the tests; it is
-stopped, and its folder removed, at the end, whatever happened.
+stopped, and its folder removed, at the end, whatever happened. The
+scratch project is mode 0700, as a clone in ``mktemp -d``: run by root,
+the tests see ``.localdb`` link to the data, in a folder mysql reaches.
 """
 import contextlib
 import os
+import pwd
+import shlex
 import shutil
 import socket
 import stat
@@ -20,6 +24,7 @@ import pytest
 from conftest import DEADLINE, PYTHON, ROOT, localdb, wait_for
 
 SCRIPT = os.path.join(ROOT, "scripts", "localdb.py")
+SYSTEM_PYTHON = shutil.which("python3", path=os.defpath)  # any user's
 alive = localdb.alive
 
 
@@ -30,18 +35,43 @@ def scratch_project(folder):
     return folder
 
 
-def run(project, command):
+def run(project, command, path=None, user=None):
     """Run the scratch copy's ``command``; return the finished process.
 
     MYSQL_* variables are left out of its environment, so that nothing
     of the real project's ``.env`` (which ``seed`` loads) leaks in.
+    ``path``, if given, is its PATH. With ``user`` (we must be root) it
+    runs as that user, with the system's python3: the venv's may be in
+    a folder that user cannot enter.
     """
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("MYSQL_")}
+    env["PATH"] = path or env["PATH"]
+    python = ["runuser", "-u", user, "--", SYSTEM_PYTHON] if user else [
+        PYTHON]
     return subprocess.run(
-        [PYTHON, os.path.join(project, "scripts", "localdb.py"), command],
-        cwd=project, env=env, capture_output=True, text=True,
-        timeout=DEADLINE)
+        python + [os.path.join(project, "scripts", "localdb.py"), command],
+        cwd=project, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=DEADLINE)
+
+
+def logging_client(folder):
+    """Make ``folder``/mariadb, a client that logs what it is given.
+
+    It appends its arguments, a line a call, to ``folder``/argv, and its
+    standard input to ``folder``/stdin, then hands both to the real
+    client. Return a PATH that finds it first.
+    """
+    os.makedirs(folder)
+    real = shutil.which("mariadb") or shutil.which("mysql")
+    argv, stdin = (shlex.quote(os.path.join(folder, name))
+                   for name in ("argv", "stdin"))
+    script = os.path.join(folder, "mariadb")
+    with open(script, "w") as text:
+        text.write(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {argv}\n'
+                   f'tee -a {stdin} | {shlex.quote(real)} "$@"\n')
+    os.chmod(script, 0o755)
+    return folder + os.pathsep + os.environ["PATH"]
 
 
 def read_env(project):
@@ -58,6 +88,15 @@ def server_pid(project):
     pid = localdb.server_pid(os.path.join(project, ".localdb"))
     assert pid is not None, "no server runs"
     return pid
+
+
+def uids(pid):
+    """Return the real, effective, saved and file-system uids of ``pid``."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Uid:"):
+                return [int(uid) for uid in line.split()[1:]]
+    raise AssertionError(f"no Uid line for process {pid}")
 
 
 def listening(port):
@@ -112,11 +151,14 @@ def remove_project(project):
     """Stop every server with a pid file in ``project``; remove it all.
 
     Not only ``.localdb/``: a broken script may have put its server
-    elsewhere, and it must not outlive the test run.
+    elsewhere, and it must not outlive the test run. A ``.localdb``
+    that links to a folder elsewhere is followed, and that folder goes.
     """
-    for folder, _, files in os.walk(project):
+    data = os.path.realpath(os.path.join(project, ".localdb"))
+    for folder, _, files in os.walk(project, followlinks=True):
         if "pid" in files:
             localdb.stop(folder)
+    shutil.rmtree(data, ignore_errors=True)
     shutil.rmtree(project, ignore_errors=True)
 
 
@@ -127,6 +169,7 @@ class Local:
         """Remember the project, the held and expected ports, the run."""
         self.project, self.held, self.expected = project, held, expected
         self.started = started
+        self.client = os.path.join(project, "client")
         self.data = os.path.join(project, ".localdb")
         self.env = os.path.join(project, ".env")
 
@@ -136,15 +179,18 @@ def local():
     """One server, started by ``start`` with no ``.env``; gone at the end.
 
     The first free port from 3307 is held by a listening socket during
-    that ``start``, so the server must take the next free one. At the
-    end the server is stopped and the scratch project removed, even
-    when a test failed or left it stopped.
+    that ``start``, so the server must take the next free one; and a
+    client that logs its arguments and input (``logging_client``) is
+    the first ``mariadb`` on its PATH. At the end the server is stopped
+    and the scratch project removed, even when a test failed or left it
+    stopped.
     """
     project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
     try:
+        path = logging_client(os.path.join(project, "client"))
         with hold_first_free_port() as held:
             expected = localdb.free_port(held + 1)
-            started = run(project, "start")
+            started = run(project, "start", path)
         yield Local(project, held, expected, started)
     finally:
         remove_project(project)
@@ -174,7 +220,8 @@ def test_start_without_env_starts_a_server_and_writes_env(local):
     assert alive(pid)
     with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
         arguments = cmdline.read().decode().split("\0")
-    assert "--datadir=" + os.path.join(local.data, "files") in arguments
+    assert "--datadir=" + os.path.join(os.path.realpath(local.data),
+                                       "files") in arguments
     settings = localdb.admin(local.data, "SELECT @@bind_address, @@port, "
                              "@@datadir").split("\t")
     assert settings[:2] == ["127.0.0.1", str(port)]
@@ -191,6 +238,50 @@ def test_start_without_env_starts_a_server_and_writes_env(local):
         assert names == {"information_schema", "ALX_prodev"}
     finally:
         connection.close()
+
+
+def test_no_password_on_a_command_line(local):
+    """The password of ``alx`` is in no client's arguments, only its input.
+
+    While a program runs, any local user may read its arguments (in
+    /proc/PID/cmdline). The first ``start`` ran with a client that logs
+    its arguments and input first on PATH: it was the client used, no
+    call had the password among its arguments, the statement that set
+    it came on a client's input, and ``alx`` logs in with it.
+    """
+    assert local.started.returncode == 0, local.started.stderr
+    _, values = read_env(local.project)
+    password = values["MYSQL_PASSWORD"]
+    with open(os.path.join(local.client, "argv")) as argv:
+        calls = argv.read()
+    assert "--protocol=socket" in calls
+    assert password not in calls
+    with open(os.path.join(local.client, "stdin")) as stdin:
+        assert f"IDENTIFIED BY '{password}'" in stdin.read()
+    connect_as_alx(values).close()
+
+
+def test_server_runs_as_mysql_when_started_by_root(local):
+    """Started by root, the server runs as ``mysql``; else as its starter.
+
+    Its data is that user's too. The scratch project, as a clone made in
+    ``mktemp -d``, is a folder only its owner may enter: for root,
+    mysql could not reach ``.localdb/`` in it, so ``.localdb`` links to
+    a folder of mysql's own in ``localdb.ELSEWHERE``, which holds all
+    the server's files.
+    """
+    assert local.started.returncode == 0, local.started.stderr
+    assert stat.S_IMODE(os.stat(local.project).st_mode) == 0o700
+    root = os.geteuid() == 0
+    owner = pwd.getpwnam("mysql").pw_uid if root else os.geteuid()
+    pid = server_pid(local.project)
+    assert uids(pid) == [owner] * 4
+    home = os.path.realpath(local.data)
+    for name in ("", "files", "pid", "server.log"):
+        assert os.stat(os.path.join(home, name)).st_uid == owner, name
+    assert os.path.islink(local.data) == root
+    assert os.path.dirname(home) == (localdb.ELSEWHERE if root
+                                     else local.project)
 
 
 def test_start_takes_the_first_free_port_from_3307(local):
@@ -275,6 +366,52 @@ def test_stop_then_start_restarts_with_the_same_password(local):
         assert query(connection, "SELECT n FROM ALX_prodev.kept") == [(42,)]
     finally:
         connection.close()
+
+
+def test_clean_removes_the_server_its_data_and_env(local):
+    """``clean`` stops the server, removes its data wherever it is, and
+    the .env; a ``.localdb`` link goes with the folder it links to."""
+    pid = server_pid(local.project)
+    home = os.path.realpath(local.data)
+    done = run(local.project, "clean")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("project-local server removed, with its data "
+                           "and .env\n")
+    assert not alive(pid)
+    assert not os.path.lexists(local.data)
+    assert not os.path.exists(home)
+    assert not os.path.exists(local.env)
+
+
+def test_a_user_not_root_runs_the_server_as_themselves():
+    """Started by a user other than root, the server runs as that user.
+
+    Its data stays in ``.localdb/``, and ``alx`` logs in; ``stop`` by
+    that user stops it. Run by root, the test starts it as ``nobody``,
+    in a scratch project of nobody's own; else, as the tests' user.
+    """
+    project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
+    user = "nobody" if os.geteuid() == 0 else None
+    owner = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+    try:
+        for folder, _, files in os.walk(project):
+            for path in [folder] + [os.path.join(folder, f) for f in files]:
+                os.chown(path, owner, -1)
+        started = run(project, "start", user=user)
+        assert started.returncode == 0, started.stderr
+        pid = server_pid(project)
+        assert uids(pid) == [owner] * 4
+        data = os.path.join(project, ".localdb")
+        assert not os.path.islink(data)
+        assert os.stat(os.path.join(data, "files")).st_uid == owner
+        _, values = read_env(project)
+        connect_as_alx(values).close()
+        stopped = run(project, "stop", user=user)
+        assert stopped.returncode == 0, stopped.stderr
+        assert stopped.stdout == "project-local server stopped\n"
+        assert not alive(pid)
+    finally:
+        remove_project(project)
 
 
 def test_start_leaves_a_users_env_alone():
