@@ -166,7 +166,8 @@ def start(datadir, port=None, options=()):
     server = subprocess.Popen(
         [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
          "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
-         "--log-error=" + log] + owner + OPTIONS + list(options),
+         "--log-error=" + log, "--tmpdir=" + datadir]  # not a shared /tmp
+        + owner + OPTIONS + list(options),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + WAIT
