@@ -12,6 +12,7 @@ import shutil
 import stat
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from uuid import NAMESPACE_URL, uuid5
 
 import loader
@@ -843,3 +844,46 @@ def test_statement_warning_fails_the_load(server, database, tmp_path,
         "columns and triggers (SHOW CREATE TABLE user_data)")
     assert what_table_is(database) == before
     assert not os.path.exists(path + ".rejects.csv")
+
+
+def test_present_and_repeats_counted_exactly(database, tmp_path, capsys,
+                                             method):
+    """Present ids and repeats, across the real chunks, counted exactly.
+
+    8,000 generated records: a first chunk of 5,000, a second of 3,000
+    and more. The table holds 7 of their ids already, with other names,
+    emails and ages: those rows are left as they were, and counted
+    already present. The file ends with repeats of records of each
+    chunk, one of a present id too, under other names: rejected as
+    repeats of the first. ``already present`` is derived from the
+    other counts: this pins it to what the table holds.
+    """
+    path = make_csv(tmp_path / "users.csv", 8_000, seed_value=11)
+    with open(path, encoding="utf-8", newline="") as text:
+        records = list(csv.DictReader(text))
+    ids = [str(uuid5(NAMESPACE_URL, "mailto:" + record["email"].lower()))
+           for record in records]
+    present = {ids[at]: (f"Earlier {at}", f"earlier{at}@example.com",
+                         f"{at % 100}.25")
+               for at in (0, 1, 4_999, 5_000, 5_001, 7_000, 7_999)}
+    cursor = database.cursor()
+    cursor.executemany("INSERT INTO user_data VALUES (%s, %s, %s, %s)",
+                       [(key, *values) for key, values in present.items()])
+    cursor.close()
+    again = (2, 3, 4_999, 6_000, 7_998, 2)  # 4,999 is present, 2 twice
+    with open(path, "a", encoding="utf-8", newline="") as text:
+        csv.writer(text, quoting=csv.QUOTE_ALL).writerows(
+            [f"Again {at}", records[at]["email"].upper(), "1"]
+            for at in again)
+    counts, summary, _ = load(database, path, capsys)
+    assert counts.method == method
+    assert summary == (f"{path}: 7993 loaded, 7 already present, 6 "
+                       f"rejected (see {path}.rejects.csv)")
+    expected = {key: (record["name"], record["email"],
+                      f"{Decimal(record['age']):.2f}")
+                for key, record in zip(ids, records)}
+    expected.update(present)
+    assert {row[0]: row[1:] for row in table(database)} == expected
+    assert {row["line"]: row["reason"] for row in rejects(path)} == {
+        str(8_002 + number): f"repeats the user_id of line {at + 2}"
+        for number, at in enumerate(again)}
