@@ -8,6 +8,7 @@ read its own private folder and nothing else.
 import csv
 import os
 import re
+import secrets
 import shutil
 import stat
 import sys
@@ -892,3 +893,34 @@ def test_present_and_repeats_counted_exactly(database, tmp_path, capsys,
     assert {row["line"]: row["reason"] for row in rejects(path)} == {
         str(8_002 + number): f"repeats the user_id of line {at + 2}"
         for number, at in enumerate(again)}
+
+
+def test_insert_data_loads_where_the_connection_points(
+        server, spare_server, database, tmp_path, capsys, configure):
+    """insert_data loads into the connection's database, on its server,
+    wherever the default settings point.
+
+    The settings name another database with a user_data of its own,
+    then another server too (the spare one): each time the rows land
+    in the connection's database, and the other stays empty.
+    """
+    here = os.environ["MYSQL_DATABASE"]
+    other = "ALX_prodev_t" + secrets.token_hex(4)
+    server.admin(f"CREATE DATABASE `{other}`; USE `{other}`; {seed.TABLE}")
+    try:
+        configure(MYSQL_DATABASE=other)
+        path = write(tmp_path / "one.csv", HEADER + "\n" + quoted(ROWS[0]))
+        _, summary, _ = load(database, path, capsys)
+        assert summary == f"{path}: 1 loaded, 0 already present, 0 rejected"
+        assert [row[1:] for row in table(database)] == STORED[:1]
+        assert server.admin(
+            f"SELECT COUNT(*) FROM `{other}`.user_data").split() == ["0"]
+        spare_server.ensure_running()
+        configure(MYSQL_DATABASE=here, MYSQL_PORT=str(spare_server.port))
+        path = write(tmp_path / "two.csv", HEADER + "\n" + quoted(ROWS[1]))
+        _, summary, _ = load(database, path, capsys)
+        assert summary == f"{path}: 1 loaded, 0 already present, 0 rejected"
+        assert [row[1:] for row in table(database)] == STORED
+        assert here not in spare_server.admin("SHOW DATABASES").split()
+    finally:
+        server.admin(f"DROP DATABASE `{other}`")
