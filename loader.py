@@ -62,6 +62,55 @@ REPEATS = """SELECT s.line, d.first
           GROUP BY user_id HAVING COUNT(*) > 1) AS d
     JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
     ORDER BY s.line"""
+COLUMNS_NOW = """SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE,
+        CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH,
+        NUMERIC_PRECISION - NUMERIC_SCALE, NUMERIC_SCALE, CHARACTER_SET_NAME,
+        IS_NULLABLE = 'YES' OR COLUMN_DEFAULT IS NOT NULL
+            OR EXTRA REGEXP 'auto_increment|GENERATED'
+    FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
+    ORDER BY ORDINAL_POSITION"""
+UNIQUE_KEYS = """SELECT k.INDEX_NAME,
+        GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.SEQ_IN_INDEX),
+        MAX(k.SUB_PART IS NOT NULL)
+    FROM information_schema.STATISTICS AS k
+    JOIN information_schema.COLUMNS AS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA
+        AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME
+    WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'user_data'
+        AND k.NON_UNIQUE = 0
+    GROUP BY k.INDEX_NAME
+    HAVING MAX(c.EXTRA LIKE '%auto_increment%') = 0
+    ORDER BY k.INDEX_NAME"""  # a key with a new row's number never clashes
+Column = namedtuple("Column", "type kind characters octets digits scale "
+                    "charset free")  # a row of COLUMNS_NOW, but the name
+TEXT = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
+
+
+def any_text(column):
+    """Return True if ``column`` holds 255 characters of 4 bytes each."""
+    return (column.kind in TEXT and column.characters >= 255
+            and column.octets >= 4 * 255 and column.charset == "utf8mb4")
+
+
+# What user_data needs to hold every value ``check`` lets through: for
+# each column, a test of its ``Column``, what it needs, and a definition
+# that has it. Any other column (None) gets no value from the loader.
+NEEDS = {
+    "user_id": (lambda column: column.kind in ("char", "varchar")
+                and column.characters >= 36,
+                "a CHAR or VARCHAR of 36 characters or more",
+                "CHAR(36) NOT NULL"),
+    "name": (any_text, "a VARCHAR(255) or longer in utf8mb4",
+             "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
+    "email": (any_text, "a VARCHAR(255) or longer in utf8mb4",
+              "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
+    "age": (lambda column: column.kind == "decimal" and column.digits >= 3
+            and column.scale >= 2,
+            "a DECIMAL with 3 digits before the point and 2 after, or more",
+            "DECIMAL(5,2) NOT NULL"),
+    None: (lambda column: column.free, "to be nullable or have a default",
+           "{type} NULL"),
+}
 CHUNK = 50000  # rows in one LOAD DATA file, at most: the memory bound
 FIRST = 5000  # rows in the first one: the server starts soon
 STEP = 1000  # records read and checked at once
@@ -524,14 +573,68 @@ def ahead(iterator):
             yield item
 
 
-def put(cursor, table, clean, how):
-    """Send the rows of the file ``clean`` to ``table``, skipping ids it has.
+def check_table(cursor):
+    """Refuse a user_data that cannot hold every value ``check`` allows.
+
+    It may be a table made elsewhere, of another shape (``CREATE TABLE
+    IF NOT EXISTS`` keeps it). Its columns (``NEEDS``) and unique keys
+    are read from information_schema, before anything is sent: user_id
+    alone must be a unique key (the server finds the ids present by
+    it), and no other (it would skip a row with a new id). Raise
+    ``SetupError`` naming the column, what it is, what it needs and the
+    ``ALTER TABLE`` that gives it.
+    """
+    cursor.execute(COLUMNS_NOW)
+    columns = {name: Column(*rest) for name, *rest in cursor.fetchall()}
+    if not columns:
+        raise db.SetupError("there is no table user_data in this database: "
+                            "create it (./seed.py, or seed.create_table)")
+    again = "or drop the table and run ./seed.py again"
+    others = [name for name in columns if name not in NEEDS]
+    for name in [*NEEDS][:-1] + others:
+        fits, needs, definition = NEEDS.get(name, NEEDS[None])
+        column = columns.get(name)
+        if column is None:
+            raise db.SetupError(
+                f"user_data has no column {name}, but needs {needs}: ALTER "
+                f"TABLE user_data ADD {name} {definition}, {again}")
+        if not fits(column):
+            raise db.SetupError(
+                f"user_data.{name} is {column.type}"
+                + (f" CHARACTER SET {column.charset}" if column.charset
+                   else "")
+                + (" NOT NULL without a default" if name in others else "")
+                + f", but needs {needs}: ALTER TABLE user_data MODIFY "
+                f"{name} {definition.format(type=column.type)}, {again}")
+    cursor.execute(UNIQUE_KEYS)
+    keys = cursor.fetchall()
+    others = [(key, on) for key, on, prefix in keys
+              if on != "user_id" or prefix]
+    if len(others) == len(keys):
+        raise db.SetupError(
+            "user_data.user_id is not a unique key, but needs to be the "
+            "PRIMARY KEY (the loader finds the ids present by it): ALTER "
+            f"TABLE user_data ADD PRIMARY KEY (user_id), {again}")
+    if others:
+        (key, on), *_ = others
+        raise db.SetupError(
+            f"user_data has the unique key `{key}` on ({on}), but user_id "
+            "needs to be the only one (a row with a new user_id could be "
+            f"skipped as present): ALTER TABLE user_data DROP INDEX "
+            f"`{key}`, {again}")
+
+
+def put(cursor, table, clean, size, how):
+    """Send the ``size`` rows of the file ``clean`` to ``table``, skipping
+    ids it has.
 
     ``how`` is the ``Method``. Where the server allows ``LOCAL INFILE``
     it reads the file itself; else multi-row ``INSERT``s carry the rows:
     built from the file, escaped already (``values``), or, without the
     C extension, by the driver's parameter binding. Only the staging
-    table keeps the line numbers. Return how many rows were inserted.
+    table keeps the line numbers. Each statement must warn of nothing
+    but the ids it skipped (``confirmed``). Return how many rows were
+    inserted.
     """
     line = table == "load_staging"
     columns = COLUMNS if line else COLUMNS[:1] + COLUMNS[2:]
@@ -539,23 +642,50 @@ def put(cursor, table, clean, how):
         cursor.execute(LOAD.format(table=table, columns=", ".join(
             COLUMNS if line else columns[:1] + ("@line",) + columns[1:])),
             (clean,))
-        return cursor.rowcount
+        return confirmed(cursor, size, cursor.rowcount,
+                         cursor.warning_count)
     sql = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES "
-    inserted = 0
+    total = 0
     with open(clean, "rb") as source:
         if how.quote:
             for rows in blocks(source, how.size):
-                inserted += how.run(sql.encode() + values(rows, line))[
-                    "affected_rows"]
-            return inserted
+                done = how.run(sql.encode() + values(rows, line))
+                total += confirmed(cursor, rows.count(b"\n"),
+                                   done["affected_rows"],
+                                   done["warning_count"])
+            return total
         sql += f"({', '.join(['%s'] * len(columns))})"
         for rows in iter(lambda: list(islice(source, how.rows)), []):
             rows = b"".join(rows).decode().translate(TABS).split("\n")
             cursor.executemany(sql, [
                 fields if line else fields[:1] + fields[2:]
                 for fields in map(methodcaller("split", "\t"), rows[:-1])])
-            inserted += cursor.rowcount
-    return inserted
+            total += confirmed(cursor, len(rows) - 1, cursor.rowcount,
+                               cursor.warning_count)
+    return total
+
+
+def confirmed(cursor, sent, affected, warnings):
+    """Return ``affected``, the rows a statement inserted of ``sent``, if
+    it warned of nothing else than the ids it skipped; else fail the load.
+
+    ``IGNORE`` skips a row whose id the table has, with one warning
+    (1062, duplicate entry) each. It also turns what would be an error
+    into a warning, and goes on: a value cut short, a character the
+    column cannot hold. Such a warning makes the count larger than the
+    rows skipped. The error quotes the first warning that is not 1062
+    (``SHOW WARNINGS`` keeps the first ``max_error_count`` only).
+    """
+    if warnings == sent - affected:
+        return affected
+    cursor.execute("SHOW WARNINGS")
+    said = next((f"{message} ({level} {code})" for level, code, message
+                 in cursor.fetchall() if code != 1062),
+                f"{warnings} warnings for {sent - affected} rows skipped")
+    raise db.SetupError(f"user_data did not take the rows as they were "
+                        f"sent: {said}; nothing was loaded, the table was "
+                        "left as it was: check its columns and triggers "
+                        "(SHOW CREATE TABLE user_data)")
 
 
 def blocks(source, size):
@@ -625,6 +755,7 @@ def send(conf, make, folder, rejects):
     escaper = None
     try:
         cursor = connection.cursor()
+        check_table(cursor)
         cursor.execute("SELECT @@GLOBAL.local_infile, "
                        "@@SESSION.max_allowed_packet")
         local, packet = cursor.fetchone()
@@ -640,15 +771,15 @@ def send(conf, make, folder, rejects):
             connection.start_transaction()
             written, total, inserted, repeats = [], 0, 0, 0
             for path, rows in chunks:
-                written.append(path)
+                written.append((path, rows))
                 total += rows
-                inserted += put(cursor, "user_data", path, how)
+                inserted += put(cursor, "user_data", path, rows, how)
         finally:
             chunks.close()  # first, so that no thread writes or escapes
         if inserted < total:
             cursor.execute(STAGING)
-            for path in written:
-                put(cursor, "load_staging", path, how)
+            for path, rows in written:
+                put(cursor, "load_staging", path, rows, how)
             cursor.execute(REPEATS)  # read row by row: never all at once
             repeats = rejects.add_repeats(cursor)
         connection.commit()

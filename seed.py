@@ -93,10 +93,19 @@ def create_table(connection):
 def insert_data(connection, data):
     """Load the CSV file at path ``data`` into user_data; see loader.py.
 
-    The load runs on a connection of its own, with the default settings
-    (those ``connection`` was opened with).
+    Into the user_data of ``connection``'s server and current database,
+    wherever the default settings point. The load runs on a connection
+    of its own there, with the default settings' user, password,
+    time-outs and TLS.
     """
-    return loader.load(db.settings(), data)
+    host, port = db.server_of(connection)
+    database = connection.database
+    if not database:
+        raise SetupError("insert_data: the connection has no database "
+                         "selected: pass one from connect_to_prodev()")
+    return loader.load(db.settings().replace(
+        host=f"[{host}]" if ":" in host else host, port=port,
+        database=database), data)
 
 
 def stream_rows(sql, size=1000, key=None):

@@ -254,7 +254,8 @@ def start(datadir, port=None, options=()):
     server = subprocess.Popen(
         [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
          "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
-         "--log-error=" + log] + runas() + OPTIONS + list(options),
+         "--log-error=" + log, "--tmpdir=" + datadir]  # not a shared /tmp
+        + runas() + OPTIONS + list(options),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + WAIT

@@ -8,10 +8,12 @@ read its own private folder and nothing else.
 import csv
 import os
 import re
+import secrets
 import shutil
 import stat
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from uuid import NAMESPACE_URL, uuid5
 
 import loader
@@ -21,7 +23,6 @@ import pytest
 from conftest import DEADLINE, GATE, ROOT, Gate, make_csv, run_script, seed
 
 HEADER = '"name","email","age"'
-SUMMARY = re.compile(r"(\d+) loaded, (\d+) already present, (\d+) rejected")
 PRESENT = (str(uuid5(NAMESPACE_URL, "mailto:present@example.com")),
            "Original Name", "present@example.com", "50.00")
 
@@ -75,16 +76,19 @@ def load(connection, path, capsys):
     """Run insert_data; return its counts, summary line and its notes.
 
     Nothing goes to stdout. The last line on stderr is the summary,
-    which must say the counts it returns; the notes are the lines
-    before it.
+    which must be, whole, the line for the counts it returns; the notes
+    are the lines before it.
     """
     capsys.readouterr()
     counts = seed.insert_data(connection, path)
     out, err = capsys.readouterr()
     assert out == ""
     *notes, summary = err.splitlines(keepends=True)
-    found = tuple(map(int, SUMMARY.search(summary).groups()))
-    assert found == tuple(counts[:3])
+    loaded, present, rejected = counts[:3]
+    assert summary == (
+        f"{path}: {loaded} loaded, {present} already present, {rejected} "
+        "rejected" + (f" (see {path}.rejects.csv)" if rejected else "")
+        + ("" if loaded else "; nothing changed") + "\n")
     return counts, summary.strip(), "".join(notes)
 
 
@@ -158,9 +162,9 @@ def test_dirty_file_every_record_accounted_for(database, tmp_path, capsys,
     counts, summary, _ = load(database, path, capsys)
     assert counts.method == method
     assert sum(counts[:3]) == len(DIRTY)
-    assert counts[:3] == (3, 1, len(DIRTY) - 4)
-    assert path + ".rejects.csv" in summary
-    assert "nothing changed" not in summary
+    assert summary == (f"{path}: 3 loaded, 1 already present, 17 rejected "
+                       f"(see {path}.rejects.csv)")
+    assert len(DIRTY) == 3 + 1 + 17
     grace = next(start for start, (record, _) in zip(starts, DIRTY)
                  if "Grace Hopper" in record)
     expected = {str(start): outcome for start, (_, outcome)
@@ -738,14 +742,15 @@ def test_reseeding_changes_nothing(database, tmp_path):
     shutil.copy(os.path.join(ROOT, "user_data.csv"), path)
     first = run_script("seed.py", path)
     assert first.returncode == 0, first.stderr
-    assert "1000 loaded, 0 already present, 0 rejected" in first.stderr
+    assert first.stderr == (
+        f"{path}: 1000 loaded, 0 already present, 0 rejected\n")
     assert first.stdout == "Table user_data created successfully\n"
     before = table(database)
     second = run_script("seed.py", path)
     assert second.returncode == 0, second.stderr
-    assert second.stderr.splitlines()[-1] == (
+    assert second.stderr == (
         f"{path}: 0 loaded, 1000 already present, 0 rejected; "
-        "nothing changed")
+        "nothing changed\n")
     assert table(database) == before and len(before) == 1000
     assert not os.path.exists(path + ".rejects.csv")
 
@@ -754,11 +759,13 @@ def test_reseeding_dirty_file_changes_nothing(database, tmp_path, capsys):
     """A dirty file loaded twice: the same rejects, nothing changed."""
     text, _ = dirty_text([record for record, _ in DIRTY])
     path = write(tmp_path / "dirty.csv", text)
-    first, _, _ = load(database, path, capsys)
+    _, summary, _ = load(database, path, capsys)
+    assert summary == (f"{path}: 4 loaded, 0 already present, 17 rejected "
+                       f"(see {path}.rejects.csv)")
     rows, bad = table(database), rejects(path)
-    second, summary, _ = load(database, path, capsys)
-    assert second[:3] == (0, first.loaded + first.present, first.rejected)
-    assert summary.endswith("; nothing changed")
+    _, summary, _ = load(database, path, capsys)
+    assert summary == (f"{path}: 0 loaded, 4 already present, 17 rejected "
+                       f"(see {path}.rejects.csv); nothing changed")
     assert table(database) == rows
     assert rejects(path) == bad
 
@@ -846,12 +853,12 @@ def watch_puts(monkeypatch):
     seen = []
     put = loader.put
 
-    def watching(cursor, table, clean, local):
+    def watching(cursor, table, clean, *rest):
         """Note the chunk's folder as the server is sent the chunk."""
         folder = os.path.dirname(clean)
         seen.append((folder, stat.S_IMODE(os.stat(folder).st_mode),
                      sorted(os.listdir(folder))))
-        return put(cursor, table, clean, local)
+        return put(cursor, table, clean, *rest)
 
     monkeypatch.setattr(loader, "put", watching)
     return seen
@@ -883,3 +890,266 @@ def test_loader_folder_is_private_and_removed(database, tmp_path, capsys,
     with pytest.raises(seed.SetupError):
         seed.insert_data(database, path)
     assert os.listdir(temp) == []
+
+
+# The table the load goes to: another shape, or warnings --------------------
+
+COLUMNS = {"user_id": "user_id CHAR(36) PRIMARY KEY",
+           "name": "name VARCHAR(255) NOT NULL",
+           "email": "email VARCHAR(255) NOT NULL",
+           "age": "age DECIMAL(5,2) NOT NULL"}
+# A user_data of another shape (the definitions that differ from
+# seed.TABLE's, and its character set), and the column the error names.
+SHAPES = [
+    ("name VARCHAR(50)", {"name": "name VARCHAR(50) NOT NULL"}, "utf8mb4",
+     "name"),
+    ("latin1 table", {}, "latin1", "name"),
+    ("utf8mb3 table", {}, "utf8mb3", "name"),
+    ("name TINYTEXT", {"name": "name TINYTEXT NOT NULL"}, "utf8mb4", "name"),
+    ("email VARCHAR(100)", {"email": "email VARCHAR(100) NOT NULL"},
+     "utf8mb4", "email"),
+    ("age INT", {"age": "age INT NOT NULL"}, "utf8mb4", "age"),
+    ("age DECIMAL(4,2)", {"age": "age DECIMAL(4,2) NOT NULL"}, "utf8mb4",
+     "age"),
+    ("age DECIMAL(5,1)", {"age": "age DECIMAL(5,1) NOT NULL"}, "utf8mb4",
+     "age"),
+    ("no age", {"age": None}, "utf8mb4", "age"),
+    ("user_id not a key", {"user_id": "user_id CHAR(36) NOT NULL"},
+     "utf8mb4", "user_id"),
+    ("user_id a prefix key", {"user_id": "user_id CHAR(36) NOT NULL, "
+                              "UNIQUE KEY id8 (user_id(8))"},
+     "utf8mb4", "user_id"),
+    ("email unique", {"email": "email VARCHAR(255) NOT NULL UNIQUE"},
+     "utf8mb4", "email"),
+    ("extra NOT NULL column", {"course": "course VARCHAR(20) NOT NULL"},
+     "utf8mb4", "course"),
+]
+NEW_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+# Values the wrong shapes would cut short, mangle, round or take twice:
+# 255 characters, emoji, 25.5 and 999.99, an email present under a new
+# id, and the present id with other values.
+TESTING = [("7c9e6679-7425-40de-944b-e07fc1f90ae7", "N" * 255,
+            "a" * 243 + "@example.com", "25.5"),
+           ("9b2f6c1e-3a4d-4e5f-8a7b-0c1d2e3f4a5b", "Zoë 😀 Ōtani",
+            "zoe@example.com", "999.99"),
+           (NEW_ID, "Same Email", PRESENT[2], "1"),
+           (PRESENT[0], "Changed", "changed@example.com", "7")]
+
+
+def make_table(connection, columns, charset):
+    """Put a user_data of ``columns`` (definitions) and ``charset`` in the
+    place of seed.TABLE's, holding the PRESENT user; return what it is.
+
+    What it is: its SHOW CREATE TABLE and its rows. The row goes in with
+    a lax sql_mode, so that a column without a default gets none.
+    """
+    cursor = connection.cursor()
+    cursor.execute("DROP TABLE user_data")
+    cursor.execute("CREATE TABLE user_data ("
+                   + ", ".join(filter(None, columns.values()))
+                   + f") DEFAULT CHARSET={charset}")
+    cursor.execute("SET SESSION sql_mode = ''")
+    cursor.execute("INSERT INTO user_data (user_id, name, email"
+                   + (", age" if columns.get("age") else "")
+                   + ") VALUES (%s, %s, %s" + (", %s)" if columns.get("age")
+                                               else ")"),
+                   PRESENT if columns.get("age") else PRESENT[:3])
+    cursor.execute("SET SESSION sql_mode = DEFAULT")
+    cursor.close()
+    return what_table_is(connection)
+
+
+def what_table_is(connection):
+    """Return user_data's SHOW CREATE TABLE and all its rows, sorted."""
+    cursor = connection.cursor()
+    cursor.execute("SHOW CREATE TABLE user_data")
+    ((_, created),) = cursor.fetchall()
+    cursor.execute("SELECT * FROM user_data ORDER BY user_id")
+    rows = cursor.fetchall()
+    cursor.close()
+    return created, rows
+
+
+def write_testing(path):
+    """Write TESTING as a CSV with a user_id column; return its path."""
+    return write(path, '"user_id","name","email","age"\n' + "\n".join(
+        map(quoted, TESTING)) + "\n")
+
+
+@pytest.mark.parametrize("kind, changes, charset, column", SHAPES,
+                         ids=[shape[0] for shape in SHAPES])
+def test_table_of_another_shape_refused(database, tmp_path, monkeypatch,
+                                        kind, changes, charset, column):
+    """A user_data that cannot hold every value the checks allow stops
+    the load before a row is sent.
+
+    The one-line error names the column, says what it is and what it
+    needs, and how to fix it; the table is exactly as before: its rows
+    and its SHOW CREATE TABLE.
+    """
+    before = make_table(database, {**COLUMNS, **changes}, charset)
+    seen = watch_puts(monkeypatch)
+    path = write_testing(tmp_path / "users.csv")
+    with pytest.raises(seed.SetupError) as raised:
+        seed.insert_data(database, path)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert re.search(rf"user_data(\.{column} is| has no column {column}"
+                     rf"| has the unique key `\w+` on \({column}\))",
+                     message), message
+    assert " needs " in message and "run ./seed.py again" in message
+    assert seen == []
+    assert what_table_is(database) == before
+    assert not os.path.exists(path + ".rejects.csv")
+
+
+def test_wider_table_accepted(database, tmp_path, capsys, method):
+    """A user_data wider than seed.TABLE's takes the same rows, exactly.
+
+    Its other columns get a value of their own (a default, NULL, an
+    AUTO_INCREMENT number in a unique key of its own: a new row's
+    number clashes with no row, or a generated value).
+    """
+    make_table(database, {
+        "user_id": "user_id VARCHAR(64) CHARACTER SET ascii PRIMARY KEY",
+        "name": "name TEXT NOT NULL", "email": "email VARCHAR(320)",
+        "age": "age DECIMAL(8,3) NOT NULL",
+        "serial": "serial INT NOT NULL AUTO_INCREMENT UNIQUE",
+        "note": "note VARCHAR(10)",
+        "since": "since DATE NOT NULL DEFAULT '2025-01-01'",
+        "id_age": "id_age VARCHAR(80) AS (CONCAT(user_id, age))"},
+        "utf8mb4")
+    path = write_testing(tmp_path / "users.csv")
+    counts, summary, _ = load(database, path, capsys)
+    assert summary == f"{path}: 3 loaded, 1 already present, 0 rejected"
+    cursor = database.cursor()
+    cursor.execute("SELECT user_id, name, email, CAST(age AS CHAR) "
+                   "FROM user_data ORDER BY user_id")
+    assert cursor.fetchall() == sorted(
+        [PRESENT[:3] + ("50.000",)]
+        + [row[:3] + (f"{float(row[3]):.3f}",) for row in TESTING[:3]])
+    cursor.close()
+
+
+WARN = "warn@example.com"
+# Rows with explicit ids, sorted: two present (each skipped with a 1062
+# warning), then one for which the table warns, then one more.
+WARNING = [("00000000-0000-4000-8000-000000000001", "Old One",
+            "one@example.com", "1"),
+           ("00000000-0000-4000-8000-000000000002", "Old Two",
+            "two@example.com", "2"),
+           ("00000000-0000-4000-8000-000000000003", "Warn Me", WARN, "3"),
+           ("00000000-0000-4000-8000-000000000004", "After", "a@b.co", "4")]
+
+
+@pytest.mark.parametrize("kept", [64, 1], ids=["shown", "beyond kept"])
+def test_statement_warning_fails_the_load(server, database, tmp_path,
+                                          method, kept):
+    """A statement that warns of anything but a present id fails the load.
+
+    The table passes the shape check, but a stored generated column
+    casts the name to a number for one email: that row, in a statement
+    with two present ids, gives warning 1292 besides their two 1062s.
+    A trigger's warnings do not reach the statement on MariaDB: this
+    is a way to make the load's own statement warn at a chosen row.
+    The error quotes the warning, or, when the server keeps fewer
+    warnings (``max_error_count``) than the present ids before it, says
+    how many there were; either way the table is left as it was.
+    """
+    cursor = database.cursor()
+    cursor.execute("ALTER TABLE user_data ADD COLUMN flag INT AS "
+                   f"(IF(email = '{WARN}', CAST(name AS INT), 0)) STORED")
+    cursor.executemany("INSERT INTO user_data (user_id, name, email, age) "
+                       "VALUES (%s, %s, %s, %s)", WARNING[:2])
+    cursor.close()
+    before = what_table_is(database)
+    path = write(tmp_path / "warn.csv", '"user_id","name","email","age"\n'
+                 + "\n".join(map(quoted, WARNING)) + "\n")
+    server.admin(f"SET GLOBAL max_error_count = {kept:d}")
+    try:
+        with pytest.raises(seed.SetupError) as raised:
+            seed.insert_data(database, path)
+    finally:
+        server.admin("SET GLOBAL max_error_count = DEFAULT")
+    said = ("Truncated incorrect INTEGER value: 'Warn Me' (Warning 1292)"
+            if kept > 1 else "3 warnings for 2 rows skipped")
+    assert str(raised.value) == (
+        f"user_data did not take the rows as they were sent: {said}; "
+        "nothing was loaded, the table was left as it was: check its "
+        "columns and triggers (SHOW CREATE TABLE user_data)")
+    assert what_table_is(database) == before
+    assert not os.path.exists(path + ".rejects.csv")
+
+
+def test_present_and_repeats_counted_exactly(database, tmp_path, capsys,
+                                             method):
+    """Present ids and repeats, across the real chunks, counted exactly.
+
+    8,000 generated records: a first chunk of 5,000, a second of 3,000
+    and more. The table holds 7 of their ids already, with other names,
+    emails and ages: those rows are left as they were, and counted
+    already present. The file ends with repeats of records of each
+    chunk, one of a present id too, under other names: rejected as
+    repeats of the first. ``already present`` is derived from the
+    other counts: this pins it to what the table holds.
+    """
+    path = make_csv(tmp_path / "users.csv", 8_000, seed_value=11)
+    with open(path, encoding="utf-8", newline="") as text:
+        records = list(csv.DictReader(text))
+    ids = [str(uuid5(NAMESPACE_URL, "mailto:" + record["email"].lower()))
+           for record in records]
+    present = {ids[at]: (f"Earlier {at}", f"earlier{at}@example.com",
+                         f"{at % 100}.25")
+               for at in (0, 1, 4_999, 5_000, 5_001, 7_000, 7_999)}
+    cursor = database.cursor()
+    cursor.executemany("INSERT INTO user_data VALUES (%s, %s, %s, %s)",
+                       [(key, *values) for key, values in present.items()])
+    cursor.close()
+    again = (2, 3, 4_999, 6_000, 7_998, 2)  # 4,999 is present, 2 twice
+    with open(path, "a", encoding="utf-8", newline="") as text:
+        csv.writer(text, quoting=csv.QUOTE_ALL).writerows(
+            [f"Again {at}", records[at]["email"].upper(), "1"]
+            for at in again)
+    counts, summary, _ = load(database, path, capsys)
+    assert counts.method == method
+    assert summary == (f"{path}: 7993 loaded, 7 already present, 6 "
+                       f"rejected (see {path}.rejects.csv)")
+    expected = {key: (record["name"], record["email"],
+                      f"{Decimal(record['age']):.2f}")
+                for key, record in zip(ids, records)}
+    expected.update(present)
+    assert {row[0]: row[1:] for row in table(database)} == expected
+    assert {row["line"]: row["reason"] for row in rejects(path)} == {
+        str(8_002 + number): f"repeats the user_id of line {at + 2}"
+        for number, at in enumerate(again)}
+
+
+def test_insert_data_loads_where_the_connection_points(
+        server, spare_server, database, tmp_path, capsys, configure):
+    """insert_data loads into the connection's database, on its server,
+    wherever the default settings point.
+
+    The settings name another database with a user_data of its own,
+    then another server too (the spare one): each time the rows land
+    in the connection's database, and the other stays empty.
+    """
+    here = os.environ["MYSQL_DATABASE"]
+    other = "ALX_prodev_t" + secrets.token_hex(4)
+    server.admin(f"CREATE DATABASE `{other}`; USE `{other}`; {seed.TABLE}")
+    try:
+        configure(MYSQL_DATABASE=other)
+        path = write(tmp_path / "one.csv", HEADER + "\n" + quoted(ROWS[0]))
+        _, summary, _ = load(database, path, capsys)
+        assert summary == f"{path}: 1 loaded, 0 already present, 0 rejected"
+        assert [row[1:] for row in table(database)] == STORED[:1]
+        assert server.admin(
+            f"SELECT COUNT(*) FROM `{other}`.user_data").split() == ["0"]
+        spare_server.ensure_running()
+        configure(MYSQL_DATABASE=here, MYSQL_PORT=str(spare_server.port))
+        path = write(tmp_path / "two.csv", HEADER + "\n" + quoted(ROWS[1]))
+        _, summary, _ = load(database, path, capsys)
+        assert summary == f"{path}: 1 loaded, 0 already present, 0 rejected"
+        assert [row[1:] for row in table(database)] == STORED
+        assert here not in spare_server.admin("SHOW DATABASES").split()
+    finally:
+        server.admin(f"DROP DATABASE `{other}`")
