@@ -195,6 +195,13 @@ def gated_table(server, database, rows, at):
     stream stops at that row, on the server, with the rows before it
     sent: the test can then kill the connection or the server at a
     known point, or let it go on by releasing the lock.
+
+    Row ``seq`` (from 1, in key order) is ``User <seq>``, and its age is
+    ``seq / 100`` (``seq % 100000 / 100``: DECIMAL(5,2) ends at 999.99).
+    Up to 99,999 rows, no two ages are equal and they grow with the key,
+    so the ages alone, in order, name the rows: a batch lost, read twice
+    or read again from the start changes their count, and one lost with
+    another read twice changes their sum (the sums of batches differ).
     """
     rows, at = seed.check_int(rows, "rows"), seed.check_int(at, "at")
     server.admin(f"""
@@ -209,7 +216,7 @@ def gated_table(server, database, rows, at):
         INSERT INTO base SELECT
             CONCAT(LPAD(seq, 8, '0'), '-0000-4000-8000-000000000000'),
             CONCAT('User ', seq), CONCAT('user', seq, '@example.com'),
-            seq % 100 + 0.5, seq FROM seq_1_to_{rows:d};
+            seq % 100000 / 100, seq FROM seq_1_to_{rows:d};
         CREATE FUNCTION gate(seq INT, age DECIMAL(5,2))
             RETURNS DECIMAL(5,2) NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
             RETURN IF(seq = {at:d}, GET_LOCK('{GATE}', 3600) * 0 + age, age);

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import mysql.connector
 import pytest
@@ -49,7 +50,7 @@ def spare_gated(spare_server):
         "CREATE DATABASE IF NOT EXISTS ALX_prodev CHARACTER SET utf8mb4 "
         f"COLLATE utf8mb4_unicode_ci; USE ALX_prodev; {seed.TABLE}; "
         "INSERT INTO user_data SELECT UUID(), CONCAT('User ', seq), "
-        "CONCAT('user', seq, '@example.com'), seq % 100 + 0.5 "
+        "CONCAT('user', seq, '@example.com'), seq % 100000 / 100 "
         f"FROM seq_1_to_{BIG_ROWS:d}")
     return GATED
 
@@ -481,6 +482,12 @@ def test_seeding_output_has_no_password(server, course_db):
                                                 + course_db.stderr)
 
 
+def ages_then_average():
+    """Return every streamed age, in key order, then their average."""
+    streamed = list(ages.stream_user_ages())
+    return streamed + [ages.average_age(streamed)]
+
+
 FAILOVER = [
     ("stream_users", lambda: list(stream_users())),
     ("stream_users_in_batches", lambda: [
@@ -488,8 +495,7 @@ FAILOVER = [
         for user in batch]),
     ("lazy_paginate", lambda: [
         user for page in paging.lazy_paginate(3000) for user in page]),
-    ("stream_user_ages", lambda: [
-        ages.average_age(ages.stream_user_ages())]),
+    ("stream_user_ages", ages_then_average),
 ]
 
 
@@ -503,7 +509,9 @@ def test_stream_goes_on_from_the_next_server(spare, spare_gated, server,
     gated table on both. The spare is killed while the stream's query
     waits at its gate (row 5,000); the stream goes on from the session's
     server after the last user it yielded. It gives exactly what reading
-    the session's server alone gives: every row once, in key order.
+    the session's server alone gives: every row once, in key order. The
+    ages (see ``gated_table``: they name their rows) count and add up
+    exactly as SQL's on the base table do, and so does their average.
     """
     configure(MYSQL_DATABASE=gated)
     expected = read()  # the session's server alone
@@ -523,4 +531,12 @@ def test_stream_goes_on_from_the_next_server(spare, spare_gated, server,
         spare.ensure_running()
         localdb.add_user(spare.folder, spare.env["MYSQL_PASSWORD"])
     assert got == expected
-    assert len(expected) == (1 if name == "stream_user_ages" else GATED_ROWS)
+    if name == "stream_user_ages":
+        *streamed, average = got
+        count, total, mean = server.admin(
+            "SELECT COUNT(*), SUM(age), ROUND(AVG(age), 2) "
+            f"FROM `{gated}`.base").split()
+        assert (len(streamed), sum(streamed), average) == (
+            int(count), Decimal(total), Decimal(mean))
+    else:
+        assert len(got) == GATED_ROWS
