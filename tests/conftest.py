@@ -20,6 +20,7 @@ the test lets it go, or kills it there).
 import contextlib
 import importlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -75,13 +76,22 @@ class Probes:
         """Return the server's global status counter ``name``."""
         return int(self.admin(f"SHOW GLOBAL STATUS LIKE '{name}'").split()[1])
 
-    def connections(self):
-        """Return how many connections the server has accepted so far.
+    def user_stats(self, user):
+        """Return what the server counted for ``user`` alone, as a dict:
+        ``connections`` accepted (even one opened and closed at once),
+        ``bytes_sent`` and ``rows_sent`` to them.
 
-        Every connection counts, even one opened and closed at once
-        (unlike Threads_connected); each ``admin`` call adds one.
+        No other client logs in as a user of a test's own (``own_user``,
+        which turns the server's ``userstat`` on), so nothing else counts.
+        A statement's bytes and rows are added when it ends.
         """
-        return self.status("Connections")
+        if not re.fullmatch(r"[a-z0-9_]{1,32}", user):
+            raise ValueError(f"not a plain user name: {user!r}")
+        found = self.admin(
+            "SELECT TOTAL_CONNECTIONS, BYTES_SENT, ROWS_SENT FROM "
+            f"information_schema.USER_STATISTICS WHERE USER = '{user}'")
+        return dict(zip(("connections", "bytes_sent", "rows_sent"),
+                        map(int, found.split() or (0, 0, 0))))
 
     def ids(self, where="USER = 'alx'"):
         """Return the ids of the connections that match ``where``.
@@ -421,6 +431,22 @@ def database(server, configure):
     yield connection
     seed.close_quietly(connection)
     server.admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def own_user(server, configure):
+    """A user of this test's own, with the project user's rights; its name.
+
+    The settings log in as it until the test ends, so what the server
+    counts for it (``server.user_stats``) is this test's doing alone,
+    whatever other clients do meanwhile.
+    """
+    name, password = "alx_t" + secrets.token_hex(4), secrets.token_urlsafe(16)
+    server.admin("SET GLOBAL userstat = ON")
+    localdb.add_user(server.folder, password, user=name)
+    configure(MYSQL_USER=name, MYSQL_PASSWORD=password)
+    yield name
+    server.admin(f"DROP USER '{name}'@'127.0.0.1'")
 
 
 @pytest.fixture(scope="session")

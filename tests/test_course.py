@@ -21,7 +21,7 @@ import pytest
 from mysql.connector.connection import MySQLConnection
 
 from conftest import (PYTHON, ROOT, db, gated_table, run_piped, run_script,
-                      seed)
+                      seed, wait_for)
 
 streaming = importlib.import_module("0-stream_users")
 batching = importlib.import_module("1-batch_processing")
@@ -372,17 +372,16 @@ def test_paginate_users_slices(prodev, size, offset):
 @pytest.mark.parametrize("function", [
     batching.stream_users_in_batches, paging.lazy_paginate,
 ], ids=lambda function: function.__name__)
-def test_bad_size_rejected_without_connecting(server, function, value,
-                                              error):
+def test_bad_size_rejected_without_connecting(server, own_user, function,
+                                              value, error):
     """A size that is not a whole number of at least 1 is refused.
 
-    No connection is opened: the counter of connections grows by one,
-    the reading of the counter itself.
+    No connection is opened: the server counts none for the test's own
+    user.
     """
-    before = server.connections()
     with pytest.raises(error):
         next(function(value))
-    assert server.connections() - before == 1
+    assert server.user_stats(own_user)["connections"] == 0
 
 
 def test_whole_ages_int_others_decimal(database, tmp_path, capsys):
@@ -485,16 +484,17 @@ def close_ages():
 @pytest.mark.parametrize("stop", [take_with_islice, take_with_break,
                                   close_batches, close_ages],
                          ids=lambda stop: stop.__name__)
-def test_early_close_gives_the_connection_back(prodev, server, stop):
+def test_early_close_gives_the_connection_back(prodev, server, own_user,
+                                               stop):
     """Stopping a stream early leaves no connection behind.
 
-    The stream did open one (the server accepted connections meanwhile),
-    and the connections left are those there before.
+    The server counts exactly two for the test's own user: the
+    stream's, and the one that cancels its query; neither is left.
     """
-    before, accepted = server.ids(), server.connections()
     stop()
-    assert server.connections() - accepted >= 2  # the stream, this count
-    server.wait_settled(before)
+    wait_for(lambda: not server.ids(f"USER = '{own_user}'"),
+             "the stream's connections to end")
+    assert server.user_stats(own_user)["connections"] == 2
 
 
 def test_open_stream_holds_one_connection(prodev, server):
