@@ -287,6 +287,71 @@ def test_paused_server_read_times_out(spare, spare_gated, configure):
     assert count + 1 < GATE_AT
 
 
+NOTED = "alx_test_net_write_"  # + a session's net_write_timeout: a lock
+
+
+@pytest.fixture(scope="module")
+def noting(server):
+    """A database whose user_data notes the net_write_timeout of its reader.
+
+    ``user_data`` is a view of two users; reading the first takes the
+    named lock ``NOTED`` + the reading session's net_write_timeout, held
+    until that session ends: ``IS_USED_LOCK`` names its connection.
+    """
+    name = "ALX_prodev_noting"
+    server.admin(f"""
+        DROP DATABASE IF EXISTS `{name}`;
+        CREATE DATABASE `{name}` CHARACTER SET utf8mb4
+            COLLATE utf8mb4_unicode_ci;
+        USE `{name}`;
+        CREATE TABLE base (user_id CHAR(36) PRIMARY KEY,
+            name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
+            age DECIMAL(5,2) NOT NULL)
+            DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+        INSERT INTO base VALUES
+            ('00000001-0000-4000-8000-000000000000', 'User 1',
+             'user1@example.com', 1),
+            ('00000002-0000-4000-8000-000000000000', 'User 2',
+             'user2@example.com', 2);
+        CREATE FUNCTION noted(seq INT, age DECIMAL(5,2))
+            RETURNS DECIMAL(5,2) NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
+            RETURN IF(seq = 1, GET_LOCK(CONCAT('{NOTED}',
+                @@SESSION.net_write_timeout), 0) * 0 + age, age);
+        CREATE SQL SECURITY INVOKER VIEW user_data AS SELECT user_id, name,
+            email, noted(LEFT(user_id, 8), age) AS age FROM base;
+    """)
+    yield name
+    server.admin(f"DROP DATABASE `{name}`")
+
+
+def test_stream_sets_its_session_net_write_timeout(server, noting, own_user,
+                                                   configure):
+    """Each stream's own session has MYSQL_NET_WRITE_TIMEOUT, whatever
+    the server's (60 s).
+
+    Two streams are open at once, with 1234 and 4321 s; the first row
+    each reads notes its own session's value (``noting``), read from
+    the server, not from the code. This is what keeps a slow reader's
+    rows coming (the next test, with the server's real time-outs).
+    """
+    configure(MYSQL_DATABASE=noting)
+    assert server.admin("SELECT @@GLOBAL.net_write_timeout").split() == [
+        "60"]
+    mine, streams, ids = f"USER = '{own_user}'", [], {}
+    for seconds in (1234, 4321):
+        configure(MYSQL_NET_WRITE_TIMEOUT=str(seconds))
+        before = server.ids(mine)
+        streams.append(stream_users())
+        assert next(streams[-1])["name"] == "User 1"
+        (ids[seconds],) = server.ids(mine) - before
+    held = {seconds: server.admin(f"SELECT IS_USED_LOCK('{NOTED}{seconds}')")
+            .strip() for seconds in (60, 1234, 4321)}
+    for stream in streams:
+        stream.close()
+    wait_for(lambda: not server.ids(mine), "the streams' connections to end")
+    assert held == {60: "NULL", 1234: str(ids[1234]), 4321: str(ids[4321])}
+
+
 WRITING = ("COMMAND = 'Query' AND STATE = 'Writing to net' AND "
            "INFO LIKE 'SELECT % FROM user_data%'")
 
@@ -300,6 +365,12 @@ def test_slow_consumer_outlasts_net_write_timeout(spare, spare_gated,
     then ``cut`` (3 s). The server gives up on ``cut`` after it has
     waited 3 s to write; ``kept`` has been waiting longer, yet it goes
     on to the last row. ``cut`` gets an error, not a shorter stream.
+
+    No race: each step waits on what the server does (a write blocked
+    on full socket buffers, a connection ended by its time-out), and
+    ``kept`` is blocked before ``cut`` is, so a ``kept`` left with the
+    server's 1 s would be gone by the time ``cut`` is. The session's
+    value itself is read from the server by the test above.
     """
     spare.admin("SET GLOBAL net_write_timeout = 1")
     try:
