@@ -20,6 +20,7 @@ the test lets it go, or kills it there).
 import contextlib
 import importlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -75,13 +76,22 @@ class Probes:
         """Return the server's global status counter ``name``."""
         return int(self.admin(f"SHOW GLOBAL STATUS LIKE '{name}'").split()[1])
 
-    def connections(self):
-        """Return how many connections the server has accepted so far.
+    def user_stats(self, user):
+        """Return what the server counted for ``user`` alone, as a dict:
+        ``connections`` accepted (even one opened and closed at once),
+        ``bytes_sent`` and ``rows_sent`` to them.
 
-        Every connection counts, even one opened and closed at once
-        (unlike Threads_connected); each ``admin`` call adds one.
+        No other client logs in as a user of a test's own (``own_user``,
+        which turns the server's ``userstat`` on), so nothing else counts.
+        A statement's bytes and rows are added when it ends.
         """
-        return self.status("Connections")
+        if not re.fullmatch(r"[a-z0-9_]{1,32}", user):
+            raise ValueError(f"not a plain user name: {user!r}")
+        found = self.admin(
+            "SELECT TOTAL_CONNECTIONS, BYTES_SENT, ROWS_SENT FROM "
+            f"information_schema.USER_STATISTICS WHERE USER = '{user}'")
+        return dict(zip(("connections", "bytes_sent", "rows_sent"),
+                        map(int, found.split() or (0, 0, 0))))
 
     def ids(self, where="USER = 'alx'"):
         """Return the ids of the connections that match ``where``.
@@ -195,6 +205,13 @@ def gated_table(server, database, rows, at):
     stream stops at that row, on the server, with the rows before it
     sent: the test can then kill the connection or the server at a
     known point, or let it go on by releasing the lock.
+
+    Row ``seq`` (from 1, in key order) is ``User <seq>``, and its age is
+    ``seq / 100`` (``seq % 100000 / 100``: DECIMAL(5,2) ends at 999.99).
+    Up to 99,999 rows, no two ages are equal and they grow with the key,
+    so the ages alone, in order, name the rows: a batch lost, read twice
+    or read again from the start changes their count, and one lost with
+    another read twice changes their sum (the sums of batches differ).
     """
     rows, at = seed.check_int(rows, "rows"), seed.check_int(at, "at")
     server.admin(f"""
@@ -209,7 +226,7 @@ def gated_table(server, database, rows, at):
         INSERT INTO base SELECT
             CONCAT(LPAD(seq, 8, '0'), '-0000-4000-8000-000000000000'),
             CONCAT('User ', seq), CONCAT('user', seq, '@example.com'),
-            seq % 100 + 0.5, seq FROM seq_1_to_{rows:d};
+            seq % 100000 / 100, seq FROM seq_1_to_{rows:d};
         CREATE FUNCTION gate(seq INT, age DECIMAL(5,2))
             RETURNS DECIMAL(5,2) NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
             RETURN IF(seq = {at:d}, GET_LOCK('{GATE}', 3600) * 0 + age, age);
@@ -417,6 +434,22 @@ def database(server, configure):
     yield connection
     seed.close_quietly(connection)
     server.admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def own_user(server, configure):
+    """A user of this test's own, with the project user's rights; its name.
+
+    The settings log in as it until the test ends, so what the server
+    counts for it (``server.user_stats``) is this test's doing alone,
+    whatever other clients do meanwhile.
+    """
+    name, password = "alx_t" + secrets.token_hex(4), secrets.token_urlsafe(16)
+    server.admin("SET GLOBAL userstat = ON")
+    localdb.add_user(server.folder, password, user=name)
+    configure(MYSQL_USER=name, MYSQL_PASSWORD=password)
+    yield name
+    server.admin(f"DROP USER '{name}'@'127.0.0.1'")
 
 
 @pytest.fixture(scope="session")

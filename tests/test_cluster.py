@@ -3,7 +3,7 @@
 A cluster of three MariaDB nodes with Galera (``scripts/cluster.py``)
 runs on loopback for this module. MYSQL_HOST names the three nodes.
 Rows loaded through one node are read through another; a stream whose
-node is killed (SIGKILL) or frozen (SIGSTOP, with a short read time-out)
+node is killed (SIGKILL) or frozen (SIGSTOP, found by the read time-out)
 while its query waits at a gated row goes on from the next node after
 the last user it yielded, and gives exactly the table's rows, in order;
 two nodes of three down is a clear error; a killed node rejoins by IST
@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import mysql.connector
 import pytest
@@ -29,6 +30,11 @@ batching = __import__("1-batch_processing")
 ages = __import__("4-stream_ages")
 
 ROWS, GATE_AT = 20_000, 5_000
+# The read time-out while a node dies under a stream: longer than Galera
+# takes to drop a silent node (evs.suspect_timeout, 5 s; at most
+# evs.inactive_timeout, 15 s), so that a resumed read's wait for its
+# node to catch up (wsrep_sync_wait) ends by the drop, not by a time-out.
+FAILOVER_READ_TIMEOUT = 20
 LOADED, GATED = "ALX_prodev_cluster", "ALX_prodev_cluster_gated"
 
 
@@ -127,29 +133,42 @@ def read_batches():
             for user in batch]
 
 
-def read_average():
-    """Return the streamed average age, as a one-item list."""
-    return [ages.average_age(ages.stream_user_ages())]
+def read_ages():
+    """Return every streamed age, in key order, then their average."""
+    streamed = list(ages.stream_user_ages())
+    return streamed + [ages.average_age(streamed)]
 
 
 @pytest.mark.parametrize("fault, read", [
-    ("kill", read_users), ("kill", read_average), ("freeze", read_batches),
+    ("kill", read_users), ("kill", read_ages), ("freeze", read_batches),
 ], ids=["kill-stream_users", "kill-average_age", "freeze-batches"])
 def test_stream_survives_its_node(on_cluster, gated, configure, fault,
                                   read):
     """The stream's node dies at a known row; the stream loses nothing.
 
     Node 1 serves the stream; its query waits at the gate (row 5,000)
-    when node 1 is killed, or frozen (the read time-out, 3 s, then ends
-    the wait). The stream goes on from node 2 and gives what node 2
-    alone gives: every row once, in key order (or the exact average).
+    when node 1 is killed, or frozen (the read time-out then ends the
+    wait). The test waits until nodes 2 and 3 have dropped node 1 (a
+    cluster of two, Synced); the stream goes on from node 2, and gives
+    what node 2 alone gives: every row once, in key order. The ages (see
+    ``gated_table``: they name their rows) count and add up exactly as
+    SQL's on the base table do, and so does their average.
+    ``FAILOVER_READ_TIMEOUT`` outlasts the drop: no race of time-outs.
     """
-    first, second, _ = on_cluster
+    first, second, third = on_cluster
     configure(MYSQL_DATABASE=gated, MYSQL_HOST=second.address)
     expected = read()
-    assert len(expected) in (1, ROWS)
+    if read is read_ages:
+        *streamed, average = expected
+        count, total, mean = second.admin(
+            "SELECT COUNT(*), SUM(age), ROUND(AVG(age), 2) "
+            f"FROM `{gated}`.base").split()
+        assert (len(streamed), sum(streamed), average) == (
+            int(count), Decimal(total), Decimal(mean))
+    else:
+        assert len(expected) == ROWS
     configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
-              MYSQL_READ_TIMEOUT="3")
+              MYSQL_READ_TIMEOUT=str(FAILOVER_READ_TIMEOUT))
     gate = Gate(first)
     try:
         with ThreadPoolExecutor(1) as pool:
@@ -159,6 +178,8 @@ def test_stream_survives_its_node(on_cluster, gated, configure, fault,
                 cluster.kill(first.node)
             else:
                 cluster.pause(first.node)
+            wait_for(lambda: second.node.synced(2) and third.node.synced(2),
+                     "nodes 2 and 3 to drop node 1")
             got = reading.result(timeout=DEADLINE)
     finally:
         if fault == "freeze":

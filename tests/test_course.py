@@ -21,7 +21,7 @@ import pytest
 from mysql.connector.connection import MySQLConnection
 
 from conftest import (PYTHON, ROOT, db, gated_table, run_piped, run_script,
-                      seed)
+                      seed, wait_for)
 
 streaming = importlib.import_module("0-stream_users")
 batching = importlib.import_module("1-batch_processing")
@@ -368,17 +368,16 @@ def test_paginate_users_slices(prodev, size, offset):
 @pytest.mark.parametrize("function", [
     batching.stream_users_in_batches, paging.lazy_paginate,
 ], ids=lambda function: function.__name__)
-def test_bad_size_rejected_without_connecting(server, function, value,
-                                              error):
+def test_bad_size_rejected_without_connecting(server, own_user, function,
+                                              value, error):
     """A size that is not a whole number of at least 1 is refused.
 
-    No connection is opened: the counter of connections grows by one,
-    the reading of the counter itself.
+    No connection is opened: the server counts none for the test's own
+    user.
     """
-    before = server.connections()
     with pytest.raises(error):
         next(function(value))
-    assert server.connections() - before == 1
+    assert server.user_stats(own_user)["connections"] == 0
 
 
 def test_whole_ages_int_others_decimal(database, tmp_path, capsys):
@@ -480,16 +479,17 @@ def close_ages():
 @pytest.mark.parametrize("stop", [take_with_islice, take_with_break,
                                   close_batches, close_ages],
                          ids=lambda stop: stop.__name__)
-def test_early_close_gives_the_connection_back(prodev, server, stop):
+def test_early_close_gives_the_connection_back(prodev, server, own_user,
+                                               stop):
     """Stopping a stream early leaves no connection behind.
 
-    The stream did open one (the server accepted connections meanwhile),
-    and the connections left are those there before.
+    The server counts exactly two for the test's own user: the
+    stream's, and the one that cancels its query; neither is left.
     """
-    before, accepted = server.ids(), server.connections()
     stop()
-    assert server.connections() - accepted >= 2  # the stream, this count
-    server.wait_settled(before)
+    wait_for(lambda: not server.ids(f"USER = '{own_user}'"),
+             "the stream's connections to end")
+    assert server.user_stats(own_user)["connections"] == 2
 
 
 def test_open_stream_holds_one_connection(prodev, server):
@@ -537,29 +537,34 @@ def test_islice_program_is_quiet(prodev, server, program):
 
 
 def test_close_of_million_row_stream_cancels_the_query(
-        big_db, server, configure):
+        big_db, server, own_user, configure):
     """Closing after 10 of 1,000,000 rows cancels the query on the server.
 
-    The close sends one KILL QUERY, the stream's connection ends, and the
-    server has sent a small part of the table, not the rest of it (what
-    a close that drains the result would cost; the benchmark times it).
+    The close opens one more connection, which cancels the query (KILL
+    QUERY); both end; the server has sent a small part of the table,
+    not the rest of it (what a close that drains the result would cost;
+    the benchmark times it). All is counted for the test's own user
+    alone: another client's traffic meanwhile changes nothing.
     """
     configure(MYSQL_DATABASE=big_db)
     table_bytes = int(server.admin(
         "SELECT SUM(LENGTH(user_id) + LENGTH(name) + LENGTH(email) + 10) "
         f"FROM `{big_db}`.user_data"))
+    mine = f"USER = '{own_user}'"
     for _ in range(3):
-        before = server.ids()
-        kills, sent = server.status("Com_kill"), server.status("Bytes_sent")
+        before = server.user_stats(own_user)
         users = streaming.stream_users()
         first = [next(users) for _ in range(10)]
         assert len({user["user_id"] for user in first}) == 10
-        opened = server.ids() - before
-        assert len(opened) == 1
+        assert len(server.ids(mine)) == 1
         users.close()
-        server.wait_gone(opened)
-        assert server.status("Com_kill") - kills == 1
-        assert server.status("Bytes_sent") - sent < table_bytes // 4
+        wait_for(lambda: not server.ids(mine), "the stream's connections "
+                 "to end")
+        after = server.user_stats(own_user)
+        assert after["connections"] - before["connections"] == 2
+        sent = after["rows_sent"] - before["rows_sent"]
+        assert 10 <= sent < 250_000
+        assert after["bytes_sent"] - before["bytes_sent"] < table_bytes // 4
         assert not server.ids("INFO LIKE 'SELECT % FROM user_data%'")
 
 

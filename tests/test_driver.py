@@ -81,8 +81,8 @@ def test_pure_python_connection_is_not_fast(server):
         connection.close()
 
 
-def our_imports(path):
-    """Return the names of the project's modules that ``path`` imports.
+def imported(path):
+    """Return the names of the modules that ``path`` imports.
 
     ``import x``, ``from x import y`` and ``__import__("x")`` all count.
     """
@@ -97,7 +97,7 @@ def our_imports(path):
         elif (isinstance(node, ast.Call) and getattr(node.func, "id", None)
               == "__import__" and isinstance(node.args[0], ast.Constant)):
             names.add(node.args[0].value)
-    return names & set(LAYERS)
+    return names
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(ROOT,
@@ -107,20 +107,53 @@ def test_imports_go_one_way(path):
     """Each module imports only the modules of ours below it."""
     name = os.path.basename(path)[:-3]
     assert name in LAYERS, f"{name}: give it a place in LAYERS"
-    assert our_imports(path) <= LAYERS[name]
+    assert imported(path) & set(LAYERS) <= LAYERS[name]
+
+
+def import_graph():
+    """Return each module of ours and the modules of ours it imports.
+
+    The modules: every top-level ``*.py`` and ``scripts/*.py``, each
+    read from its own source.
+    """
+    paths = glob.glob(os.path.join(ROOT, "*.py")) + glob.glob(
+        os.path.join(ROOT, "scripts", "*.py"))
+    modules = {os.path.basename(path)[:-3]: path for path in paths}
+    return {name: imported(path) & set(modules)
+            for name, path in modules.items()}
+
+
+def reached(graph, start):
+    """Return the modules ``start`` imports, directly or through others."""
+    seen, todo = set(), list(graph[start])
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph[name])
+    return seen
 
 
 def test_layers_have_no_cycle():
-    """The allowed imports themselves form no cycle: an order exists."""
-    placed, left = [], dict(LAYERS)
-    while left:
-        ready = [name for name, below in left.items() if below <= set(placed)]
-        assert ready, f"a cycle among {sorted(left)}"
-        placed.extend(ready)
-        for name in ready:
-            del left[name]
-    assert placed.index("driver") < placed.index("db") < placed.index(
-        "loader") < placed.index("seed")
+    """The modules' own imports form no cycle and keep the layers' order.
+
+    The graph is read from the code, not from ``LAYERS``: no module
+    reaches itself through imports; ``driver``, ``db``, ``loader`` and
+    ``seed`` each reach only the layers below them (so none reaches a
+    numbered script), and each numbered script (and the keyset
+    paginator) reaches ``seed``.
+    ``bench/`` is left out for now: its cases, galera and tables
+    modules import one another in a circle, to be broken up first.
+    """
+    graph = import_graph()
+    below = {name: reached(graph, name) for name in graph}
+    assert not [name for name in graph if name in below[name]], below
+    layers = ["driver", "db", "loader", "seed"]
+    for index, name in enumerate(layers):
+        assert below[name] <= set(layers[:index]), (name, below[name])
+    above = [name for name in graph if name[0].isdigit()] + [
+        "keyset_paginate"]
+    assert len(above) > 1 and all("seed" in below[name] for name in above)
 
 
 @pytest.mark.parametrize("module", ["driver", "db", "loader", "seed"])

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import mysql.connector
 import pytest
@@ -49,7 +50,7 @@ def spare_gated(spare_server):
         "CREATE DATABASE IF NOT EXISTS ALX_prodev CHARACTER SET utf8mb4 "
         f"COLLATE utf8mb4_unicode_ci; USE ALX_prodev; {seed.TABLE}; "
         "INSERT INTO user_data SELECT UUID(), CONCAT('User ', seq), "
-        "CONCAT('user', seq, '@example.com'), seq % 100 + 0.5 "
+        "CONCAT('user', seq, '@example.com'), seq % 100000 / 100 "
         f"FROM seq_1_to_{BIG_ROWS:d}")
     return GATED
 
@@ -127,15 +128,20 @@ def test_missing_database_says_run_seed(server, script):
     assert "Unknown database 'ALX_prodev_not_seeded'" in done.stderr
 
 
+def rows_in(item):
+    """Return how many rows a stream's item holds: a batch its length."""
+    return len(item) if isinstance(item, list) else 1
+
+
 def consume(stream):
-    """Count the items ``stream`` yields until it ends or fails.
+    """Count the rows ``stream`` yields until it ends or fails.
 
     Return the count and the error, or None if it ended.
     """
     count = 0
     try:
-        for _ in stream:
-            count += 1
+        for item in stream:
+            count += rows_in(item)
     except mysql.connector.Error as err:
         return count, err
     return count, None
@@ -186,14 +192,15 @@ def test_killed_connection_mid_stream_raises(server, gated, gate,
 
     The connection is killed while its query waits at the gate: the
     rows before the gate may arrive, none after it, then the error.
+    Rows are counted, not batches.
     """
     configure(MYSQL_DATABASE=gated)
     stream = start()
-    next(stream)
+    first = rows_in(next(stream))
     server.admin(f"KILL {gate.waiting():d}")
     count, error = consume(stream)
-    assert error is not None, f"{name} ended quietly after {count + 1}"
-    assert count + 1 < GATE_AT
+    assert error is not None, f"{name} ended quietly after {first + count}"
+    assert first + count < GATE_AT
 
 
 def test_average_script_killed_mid_stream(server, gated, gate):
@@ -280,6 +287,71 @@ def test_paused_server_read_times_out(spare, spare_gated, configure):
     assert count + 1 < GATE_AT
 
 
+NOTED = "alx_test_net_write_"  # + a session's net_write_timeout: a lock
+
+
+@pytest.fixture(scope="module")
+def noting(server):
+    """A database whose user_data notes the net_write_timeout of its reader.
+
+    ``user_data`` is a view of two users; reading the first takes the
+    named lock ``NOTED`` + the reading session's net_write_timeout, held
+    until that session ends: ``IS_USED_LOCK`` names its connection.
+    """
+    name = "ALX_prodev_noting"
+    server.admin(f"""
+        DROP DATABASE IF EXISTS `{name}`;
+        CREATE DATABASE `{name}` CHARACTER SET utf8mb4
+            COLLATE utf8mb4_unicode_ci;
+        USE `{name}`;
+        CREATE TABLE base (user_id CHAR(36) PRIMARY KEY,
+            name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
+            age DECIMAL(5,2) NOT NULL)
+            DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+        INSERT INTO base VALUES
+            ('00000001-0000-4000-8000-000000000000', 'User 1',
+             'user1@example.com', 1),
+            ('00000002-0000-4000-8000-000000000000', 'User 2',
+             'user2@example.com', 2);
+        CREATE FUNCTION noted(seq INT, age DECIMAL(5,2))
+            RETURNS DECIMAL(5,2) NOT DETERMINISTIC NO SQL SQL SECURITY INVOKER
+            RETURN IF(seq = 1, GET_LOCK(CONCAT('{NOTED}',
+                @@SESSION.net_write_timeout), 0) * 0 + age, age);
+        CREATE SQL SECURITY INVOKER VIEW user_data AS SELECT user_id, name,
+            email, noted(LEFT(user_id, 8), age) AS age FROM base;
+    """)
+    yield name
+    server.admin(f"DROP DATABASE `{name}`")
+
+
+def test_stream_sets_its_session_net_write_timeout(server, noting, own_user,
+                                                   configure):
+    """Each stream's own session has MYSQL_NET_WRITE_TIMEOUT, whatever
+    the server's (60 s).
+
+    Two streams are open at once, with 1234 and 4321 s; the first row
+    each reads notes its own session's value (``noting``), read from
+    the server, not from the code. This is what keeps a slow reader's
+    rows coming (the next test, with the server's real time-outs).
+    """
+    configure(MYSQL_DATABASE=noting)
+    assert server.admin("SELECT @@GLOBAL.net_write_timeout").split() == [
+        "60"]
+    mine, streams, ids = f"USER = '{own_user}'", [], {}
+    for seconds in (1234, 4321):
+        configure(MYSQL_NET_WRITE_TIMEOUT=str(seconds))
+        before = server.ids(mine)
+        streams.append(stream_users())
+        assert next(streams[-1])["name"] == "User 1"
+        (ids[seconds],) = server.ids(mine) - before
+    held = {seconds: server.admin(f"SELECT IS_USED_LOCK('{NOTED}{seconds}')")
+            .strip() for seconds in (60, 1234, 4321)}
+    for stream in streams:
+        stream.close()
+    wait_for(lambda: not server.ids(mine), "the streams' connections to end")
+    assert held == {60: "NULL", 1234: str(ids[1234]), 4321: str(ids[4321])}
+
+
 WRITING = ("COMMAND = 'Query' AND STATE = 'Writing to net' AND "
            "INFO LIKE 'SELECT % FROM user_data%'")
 
@@ -293,6 +365,12 @@ def test_slow_consumer_outlasts_net_write_timeout(spare, spare_gated,
     then ``cut`` (3 s). The server gives up on ``cut`` after it has
     waited 3 s to write; ``kept`` has been waiting longer, yet it goes
     on to the last row. ``cut`` gets an error, not a shorter stream.
+
+    No race: each step waits on what the server does (a write blocked
+    on full socket buffers, a connection ended by its time-out), and
+    ``kept`` is blocked before ``cut`` is, so a ``kept`` left with the
+    server's 1 s would be gone by the time ``cut`` is. The session's
+    value itself is read from the server by the test above.
     """
     spare.admin("SET GLOBAL net_write_timeout = 1")
     try:
@@ -344,13 +422,14 @@ CASES = [(name, SIZED[name], value, error) for name in SIZED
 
 @pytest.mark.parametrize("name, call, value, error", CASES,
                          ids=[f"{case[0]}-{case[2]!r}" for case in CASES])
-def test_bad_argument_raises_before_sql(server, name, call, value, error):
+def test_bad_argument_raises_before_sql(server, own_user, name, call, value,
+                                        error):
     """A wrong size or offset raises at the call or first next(),
-    before any connection is made."""
-    before = server.connections()
+    before any connection is made: the server counts none for the
+    test's own user."""
     with pytest.raises(error):
         started(lambda: call(value))
-    assert server.connections() - before == 1  # the second count's own
+    assert server.user_stats(own_user)["connections"] == 0
 
 
 @pytest.mark.parametrize("verify", ["1", None])
@@ -484,6 +563,12 @@ def test_seeding_output_has_no_password(server, course_db):
                                                 + course_db.stderr)
 
 
+def ages_then_average():
+    """Return every streamed age, in key order, then their average."""
+    streamed = list(ages.stream_user_ages())
+    return streamed + [ages.average_age(streamed)]
+
+
 FAILOVER = [
     ("stream_users", lambda: list(stream_users())),
     ("stream_users_in_batches", lambda: [
@@ -491,8 +576,7 @@ FAILOVER = [
         for user in batch]),
     ("lazy_paginate", lambda: [
         user for page in paging.lazy_paginate(3000) for user in page]),
-    ("stream_user_ages", lambda: [
-        ages.average_age(ages.stream_user_ages())]),
+    ("stream_user_ages", ages_then_average),
 ]
 
 
@@ -506,7 +590,9 @@ def test_stream_goes_on_from_the_next_server(spare, spare_gated, server,
     gated table on both. The spare is killed while the stream's query
     waits at its gate (row 5,000); the stream goes on from the session's
     server after the last user it yielded. It gives exactly what reading
-    the session's server alone gives: every row once, in key order.
+    the session's server alone gives: every row once, in key order. The
+    ages (see ``gated_table``: they name their rows) count and add up
+    exactly as SQL's on the base table do, and so does their average.
     """
     configure(MYSQL_DATABASE=gated)
     expected = read()  # the session's server alone
@@ -526,4 +612,12 @@ def test_stream_goes_on_from_the_next_server(spare, spare_gated, server,
         spare.ensure_running()
         localdb.add_user(spare.folder, spare.env["MYSQL_PASSWORD"])
     assert got == expected
-    assert len(expected) == (1 if name == "stream_user_ages" else GATED_ROWS)
+    if name == "stream_user_ages":
+        *streamed, average = got
+        count, total, mean = server.admin(
+            "SELECT COUNT(*), SUM(age), ROUND(AVG(age), 2) "
+            f"FROM `{gated}`.base").split()
+        assert (len(streamed), sum(streamed), average) == (
+            int(count), Decimal(total), Decimal(mean))
+    else:
+        assert len(got) == GATED_ROWS
