@@ -311,20 +311,16 @@ def stream_rows(conf, sql, size=1000, key=None):
     had yielded nothing yet. With one server, the loss is raised.
     """
     size = check_int(size, "size")
-    resume = sql
-    if key:
-        sql, resume = (f"{sql} ORDER BY {key}",
-                       f"{sql} WHERE {key} > @after ORDER BY {key}")
     servers, after, failures, yielded = conf.servers, None, [], False
     while True:
-        reading = _read(conf, servers, sql if after is None else resume,
-                        size, after, resumed=bool(failures))
+        reading = _read(conf, servers, sql, key, size, after,
+                        resumed=bool(failures))
         try:
             for batch in reading:
                 yield batch
                 failures, yielded = [], True
                 if key:
-                    after = bytes(batch[-1][0]).decode()
+                    after = bytes(batch[-1][0])
         except _Lost as lost:
             first = (failures or lost.failures)[0][0]  # where it was lost
             failures.extend(lost.failures)
@@ -369,13 +365,18 @@ def _after(servers, lost, last):
         (last,) if last in servers else ())
 
 
-def _read(conf, servers, sql, size, after, resumed):
+def _read(conf, servers, sql, key, size, after, resumed):
     """Yield the rows of ``sql`` from the first of ``servers`` that answers.
 
-    ``after`` is bound to ``@after``. A resumed read first waits until
-    its node has applied everything the cluster committed (Galera's
-    ``wsrep_sync_wait``), so that it sees what the lost node saw. A
-    server lost (``LOST``, or none answering) raises ``_Lost``.
+    With ``key``, in key order; with ``after`` too (a key's raw value),
+    only the rows after it. ``after`` goes in as a string literal the
+    driver escapes, so that the key column's own collation compares:
+    a bound user variable would bring the connection's, and on a table
+    of another collation fail with error 1267 (illegal mix). A resumed
+    read first waits until its node has applied everything the cluster
+    committed (Galera's ``wsrep_sync_wait``), so that it sees what the
+    lost node saw. A server lost (``LOST``, or none answering) raises
+    ``_Lost``.
     """
     failed = []
     try:
@@ -391,11 +392,13 @@ def _read(conf, servers, sql, size, after, resumed):
                                  f"{conf.net_write_timeout:d}")
             if resumed:
                 _sync_wait(connection)
+            query = sql.encode()
             if after is not None:
-                cursor = connection.cursor()
-                cursor.execute("SET @after = %s", (after,))
-                cursor.close()
-            connection.cmd_query(sql)
+                query += (f" WHERE {key} > ".encode()
+                          + driver.literal(connection, after))
+            if key:
+                query += f" ORDER BY {key}".encode()
+            connection.cmd_query(query)
             yield from driver.batches(connection, size)
         except mysql.connector.Error as err:
             if err.errno in LOST and len(conf.servers) > 1:
