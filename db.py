@@ -268,13 +268,18 @@ def _require_tls(connection, where):
 
     Without verification the driver quietly goes on in plain text with
     a server that offers no TLS; with it, the driver refuses by itself.
+    The connection is closed unless it is returned, whatever is raised.
     """
-    cursor = connection.cursor()
-    cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
-    (_, cipher), = cursor.fetchall()
-    cursor.close()
+    cipher = None
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        (_, cipher), = cursor.fetchall()
+        cursor.close()
+    finally:
+        if not cipher:
+            close_quietly(connection)
     if not cipher:
-        close_quietly(connection)
         raise SetupError(f"cannot use MySQL at {where}: MYSQL_SSL_CA asks "
                          "for TLS, but the server offers none; check that "
                          "the server has TLS on, or remove MYSQL_SSL_CA "

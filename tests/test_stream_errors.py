@@ -2,14 +2,20 @@
 
 A stream resumed on another server after its own was lost, from a table
 whose key has a collation other than the connection's and values with
-quotes and backslashes. The fault happens at a known point: a stream
-waits at a gated row (``conftest.gated_table``) when its connection is
-killed. Nothing is mocked; the pure-Python driver is the connector's own.
+quotes and backslashes; a connection whose TLS check is refused. Each
+fault happens at a known point: a stream waits at a gated row
+(``conftest.gated_table``) when its connection is killed, or a user's
+resource limit refuses the very query the test is about. Nothing is
+mocked; the pure-Python driver is the connector's own.
 """
+import secrets
+from contextlib import contextmanager
+
+import mysql.connector
 import pytest
 
 import driver
-from conftest import db, gated_table, localdb
+from conftest import db, gated_table, localdb, wait_for
 
 SELECT = "SELECT user_id, name, email, age FROM user_data"
 COLLATED, GATED = "ALX_prodev_collated", "ALX_prodev_gated_errors"
@@ -147,3 +153,44 @@ def test_resume_compares_in_the_key_collation(server, spare_server,
     assert len(expected) == ROWS and b"'" in expected[-1][0]
     assert [tuple(map(bytes, row)) for row in got] == expected
     assert victim not in server.ids()
+
+
+@contextmanager
+def limited_user(server, limit):
+    """Create a user on ``server`` with the resource limit ``limit`` (say
+    ``MAX_QUERIES_PER_HOUR 2``) and the project's rights; yield settings
+    for it; drop it at the end. A new name each time: a limit's count
+    lasts the hour, across connections."""
+    name = "alx_lim_" + secrets.token_hex(4)
+    password = secrets.token_urlsafe(16)
+    account = f"'{name}'@'127.0.0.1'"
+    server.admin(f"""
+        CREATE USER {account} IDENTIFIED BY '{password}' WITH {limit};
+        GRANT ALL PRIVILEGES ON `ALX\\_prodev\\_%`.* TO {account};
+    """)
+    try:
+        yield server.settings.replace(user=name, password=password)
+    finally:
+        server.admin(f"DROP USER {account}")
+
+
+def test_refused_tls_check_closes_its_connection(server, certs,
+                                                 driver_kind):
+    """A TLS check whose query is refused raises, and leaves no
+    connection behind.
+
+    MYSQL_SSL_CA without MYSQL_SSL_VERIFY makes ``connect`` ask the
+    server for the session's cipher. The user may run two queries an
+    hour: the driver's own two at connect (SET NAMES, autocommit) pass,
+    and the check is refused (error 1226). The error is raised while it
+    still holds the connection (in its traceback): the connection must
+    be closed all the same.
+    """
+    with limited_user(server, "MAX_QUERIES_PER_HOUR 2") as conf:
+        mine = f"USER = '{conf.user}'"
+        with pytest.raises(mysql.connector.Error) as raised:
+            db.connect(conf.replace(ssl_ca=certs["ca.pem"]), database=False)
+        assert raised.value.errno == 1226
+        assert "max_queries_per_hour" in raised.value.msg
+        wait_for(lambda: not server.ids(mine),
+                 f"no connection of {conf.user} on the server")
