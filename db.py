@@ -21,6 +21,7 @@ every row once, in key order, as if nothing had happened.
 """
 import os
 import re
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -432,20 +433,32 @@ def _sync_wait(connection):
 def _cancel(conf, connection):
     """Stop the query running on ``connection`` from a short second one.
 
-    Otherwise the driver would read every remaining row before closing.
-    The second connection goes to the same server: thread ids repeat
-    across servers, and elsewhere it could kill a stranger's query.
+    Otherwise the driver reads every remaining row before closing: if
+    the query cannot be stopped, one line on stderr says so. The second
+    connection goes to the same server: thread ids repeat across
+    servers, and elsewhere it could kill a stranger's query.
     """
     if not connection.unread_result:
         return
+    server = server_of(connection)
     try:
-        killer = connect(conf, database=False,
-                         servers=[server_of(connection)])
-    except SetupError:
+        killer = connect(conf, database=False, servers=[server])
+    except SetupError as err:
+        _not_cancelled(conf, server, err.failures[-1][1] if err.failures
+                       else err)
         return
     try:
         killer.cmd_query(f"KILL QUERY {int(connection.connection_id):d}")
-    except mysql.connector.Error:
-        pass
+    except mysql.connector.Error as err:
+        _not_cancelled(conf, server, err)
     finally:
         close_quietly(killer)
+
+
+def _not_cancelled(conf, server, error):
+    """Say on stderr that a closed stream's query could not be stopped."""
+    print(f"warning: could not cancel a closed stream's query on "
+          f"{_name(server)} ({error}); closing reads the rest of its "
+          f"result first; check that user {conf.user!r} may open one more "
+          "connection (max_user_connections) and KILL its own queries",
+          file=sys.stderr)

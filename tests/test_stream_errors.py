@@ -2,20 +2,22 @@
 
 A stream resumed on another server after its own was lost, from a table
 whose key has a collation other than the connection's and values with
-quotes and backslashes; a connection whose TLS check is refused. Each
-fault happens at a known point: a stream waits at a gated row
-(``conftest.gated_table``) when its connection is killed, or a user's
-resource limit refuses the very query the test is about. Nothing is
-mocked; the pure-Python driver is the connector's own.
+quotes and backslashes; a connection whose TLS check is refused; an
+early close whose cancel cannot be sent. Each fault happens at a known
+point: a stream waits at a gated row (``conftest.gated_table``) when
+its connection is killed or the stream closed, or a user's resource
+limit refuses the very query or connection the test is about. Nothing
+is mocked; the pure-Python driver is the connector's own.
 """
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import mysql.connector
 import pytest
 
 import driver
-from conftest import db, gated_table, localdb, wait_for
+from conftest import DEADLINE, db, gated_table, localdb, wait_for
 
 SELECT = "SELECT user_id, name, email, age FROM user_data"
 COLLATED, GATED = "ALX_prodev_collated", "ALX_prodev_gated_errors"
@@ -55,6 +57,15 @@ def collated(server, spare_server):
     yield COLLATED
     for each in (server, spare_server):
         each.admin(f"DROP DATABASE `{COLLATED}`")
+
+
+@pytest.fixture(scope="module")
+def gated(server):
+    """A gated table on the session's server: row GATE_AT waits."""
+    name = "ALX_prodev_gated_errors"
+    gated_table(server, name, ROWS, GATE_AT)
+    yield name
+    server.admin(f"DROP DATABASE `{name}`")
 
 
 @pytest.fixture(params=DRIVERS)
@@ -194,3 +205,50 @@ def test_refused_tls_check_closes_its_connection(server, certs,
         assert "max_queries_per_hour" in raised.value.msg
         wait_for(lambda: not server.ids(mine),
                  f"no connection of {conf.user} on the server")
+
+
+@pytest.mark.parametrize("connections", [1, 2],
+                         ids=["cancel refused", "cancel sent"])
+def test_close_says_once_when_it_cannot_cancel(server, gated, gate, capsys,
+                                               connections):
+    """An early close whose KILL QUERY cannot be sent says so, once, on
+    stderr, and still closes; one that can is silent.
+
+    The stream's query waits at the gate when the stream is closed. A
+    user allowed one connection cannot open the second one that sends
+    KILL QUERY: one line on stderr says so, then the close reads the
+    rest of the result, once the gate lets the query go on. A user
+    allowed two cancels the query waiting at the gate: the close ends
+    by itself, nothing on stderr, one KILL more on the server.
+    """
+    with limited_user(server, f"MAX_USER_CONNECTIONS {connections:d}") as (
+            conf):
+        mine = f"USER = '{conf.user}'"
+        kills = server.status("Com_kill")
+        stream = db.stream_rows(conf.replace(database=gated), SELECT, SIZE)
+        assert len(next(stream)) == SIZE
+        assert gate.waiting() in server.ids(mine)
+        said = []
+        with ThreadPoolExecutor(1) as pool:
+            closing = pool.submit(stream.close)
+            if connections == 1:
+                try:
+                    wait_for(lambda: said.append(capsys.readouterr().err)
+                             or "".join(said), "a line on stderr")
+                finally:
+                    gate.release()
+            assert closing.result(timeout=DEADLINE) is None
+        assert next(stream, None) is None
+        wait_for(lambda: not server.ids(mine),
+                 f"no connection of {conf.user} on the server")
+        lines = "".join(said + [capsys.readouterr().err]).splitlines()
+        if connections == 1:
+            assert len(lines) == 1, lines
+            assert lines[0].startswith("warning: ")
+            for part in (f"127.0.0.1:{server.port}", "max_user_connections",
+                         "reads the rest", "check"):
+                assert part in lines[0], (part, lines[0])
+            assert server.status("Com_kill") == kills
+        else:
+            assert lines == []
+            assert server.status("Com_kill") - kills == 1
