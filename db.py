@@ -21,6 +21,7 @@ every row once, in key order, as if nothing had happened.
 """
 import os
 import re
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -268,13 +269,18 @@ def _require_tls(connection, where):
 
     Without verification the driver quietly goes on in plain text with
     a server that offers no TLS; with it, the driver refuses by itself.
+    The connection is closed unless it is returned, whatever is raised.
     """
-    cursor = connection.cursor()
-    cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
-    (_, cipher), = cursor.fetchall()
-    cursor.close()
+    cipher = None
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        (_, cipher), = cursor.fetchall()
+        cursor.close()
+    finally:
+        if not cipher:
+            close_quietly(connection)
     if not cipher:
-        close_quietly(connection)
         raise SetupError(f"cannot use MySQL at {where}: MYSQL_SSL_CA asks "
                          "for TLS, but the server offers none; check that "
                          "the server has TLS on, or remove MYSQL_SSL_CA "
@@ -311,20 +317,16 @@ def stream_rows(conf, sql, size=1000, key=None):
     had yielded nothing yet. With one server, the loss is raised.
     """
     size = check_int(size, "size")
-    resume = sql
-    if key:
-        sql, resume = (f"{sql} ORDER BY {key}",
-                       f"{sql} WHERE {key} > @after ORDER BY {key}")
     servers, after, failures, yielded = conf.servers, None, [], False
     while True:
-        reading = _read(conf, servers, sql if after is None else resume,
-                        size, after, resumed=bool(failures))
+        reading = _read(conf, servers, sql, key, size, after,
+                        resumed=bool(failures))
         try:
             for batch in reading:
                 yield batch
                 failures, yielded = [], True
                 if key:
-                    after = bytes(batch[-1][0]).decode()
+                    after = bytes(batch[-1][0])
         except _Lost as lost:
             first = (failures or lost.failures)[0][0]  # where it was lost
             failures.extend(lost.failures)
@@ -369,13 +371,18 @@ def _after(servers, lost, last):
         (last,) if last in servers else ())
 
 
-def _read(conf, servers, sql, size, after, resumed):
+def _read(conf, servers, sql, key, size, after, resumed):
     """Yield the rows of ``sql`` from the first of ``servers`` that answers.
 
-    ``after`` is bound to ``@after``. A resumed read first waits until
-    its node has applied everything the cluster committed (Galera's
-    ``wsrep_sync_wait``), so that it sees what the lost node saw. A
-    server lost (``LOST``, or none answering) raises ``_Lost``.
+    With ``key``, in key order; with ``after`` too (a key's raw value),
+    only the rows after it. ``after`` goes in as a string literal the
+    driver escapes, so that the key column's own collation compares:
+    a bound user variable would bring the connection's, and on a table
+    of another collation fail with error 1267 (illegal mix). A resumed
+    read first waits until its node has applied everything the cluster
+    committed (Galera's ``wsrep_sync_wait``), so that it sees what the
+    lost node saw. A server lost (``LOST``, or none answering) raises
+    ``_Lost``.
     """
     failed = []
     try:
@@ -391,11 +398,13 @@ def _read(conf, servers, sql, size, after, resumed):
                                  f"{conf.net_write_timeout:d}")
             if resumed:
                 _sync_wait(connection)
+            query = sql.encode()
             if after is not None:
-                cursor = connection.cursor()
-                cursor.execute("SET @after = %s", (after,))
-                cursor.close()
-            connection.cmd_query(sql)
+                query += (f" WHERE {key} > ".encode()
+                          + driver.literal(connection, after))
+            if key:
+                query += f" ORDER BY {key}".encode()
+            connection.cmd_query(query)
             yield from driver.batches(connection, size)
         except mysql.connector.Error as err:
             if err.errno in LOST and len(conf.servers) > 1:
@@ -424,20 +433,32 @@ def _sync_wait(connection):
 def _cancel(conf, connection):
     """Stop the query running on ``connection`` from a short second one.
 
-    Otherwise the driver would read every remaining row before closing.
-    The second connection goes to the same server: thread ids repeat
-    across servers, and elsewhere it could kill a stranger's query.
+    Otherwise the driver reads every remaining row before closing: if
+    the query cannot be stopped, one line on stderr says so. The second
+    connection goes to the same server: thread ids repeat across
+    servers, and elsewhere it could kill a stranger's query.
     """
     if not connection.unread_result:
         return
+    server = server_of(connection)
     try:
-        killer = connect(conf, database=False,
-                         servers=[server_of(connection)])
-    except SetupError:
+        killer = connect(conf, database=False, servers=[server])
+    except SetupError as err:
+        _not_cancelled(conf, server, err.failures[-1][1] if err.failures
+                       else err)
         return
     try:
         killer.cmd_query(f"KILL QUERY {int(connection.connection_id):d}")
-    except mysql.connector.Error:
-        pass
+    except mysql.connector.Error as err:
+        _not_cancelled(conf, server, err)
     finally:
         close_quietly(killer)
+
+
+def _not_cancelled(conf, server, error):
+    """Say on stderr that a closed stream's query could not be stopped."""
+    print(f"warning: could not cancel a closed stream's query on "
+          f"{_name(server)} ({error}); closing reads the rest of its "
+          f"result first; check that user {conf.user!r} may open one more "
+          "connection (max_user_connections) and KILL its own queries",
+          file=sys.stderr)

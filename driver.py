@@ -87,3 +87,20 @@ def quoter(connection):
         except NativeError as err:
             raise translated(err) from err
     return quote
+
+
+def literal(connection, data):
+    """Return ``data`` (``bytes``) as a quoted SQL string literal.
+
+    Escaped as the server of ``connection`` expects, for its character
+    set and its session's ``NO_BACKSLASH_ESCAPES``: by ``quoter`` with
+    the C extension, else as the pure-Python connector escapes bound
+    parameters (its converter, told the session's ``sql_mode``). A
+    literal is "coercible": compared with a column, the column's
+    collation wins, where a bound user variable's would clash with it.
+    """
+    quote = quoter(connection)
+    if quote is not None:
+        return quote(data)
+    escaped = connection.converter.escape(bytes(data), connection.sql_mode)
+    return b"'" + escaped + b"'"
