@@ -318,5 +318,4 @@ def test_pure_python_driver_round_trip(server, database, tmp_path,
                                 for name, email, age in rows}
     with open(path + ".rejects.csv", encoding="utf-8", newline="") as text:
         (reject,) = list(csv.DictReader(text))
-    _, name, email, age = next(csv.reader([reject["record"]]))
-    assert (name, email, age) == (repeat[0], repeat[1], "1.00")
+    assert next(csv.reader([reject["record"]])) == list(repeat)

@@ -583,12 +583,12 @@ def test_file_changed_before_repeats_are_read_fails(database, tmp_path,
     path = write(tmp_path / "changed.csv", text)
     put = loader.put
 
-    def changing(cursor, table, clean, how):
+    def changing(cursor, table, *chunk):
         """Put a line before the records once the staging table fills."""
         if table == "load_staging":
             write(tmp_path / "changed.csv",
                   text.replace("\n", '\n"Longer","\nstart","3"\n', 1))
-        return put(cursor, table, clean, how)
+        return put(cursor, table, *chunk)
 
     monkeypatch.setattr(loader, "put", changing)
     with pytest.raises(seed.SetupError, match=re.escape(
