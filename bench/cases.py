@@ -332,8 +332,7 @@ def failover(arg, signum):
             failed.append(f"{type(err).__name__}: {err}")
 
     reader = threading.Thread(target=consume, daemon=True)
-    tests = galera.conftest()
-    gate = tests.Gate(tests.Member(nodes[0]))
+    gate = galera.testlab.Gate(galera.testlab.Member(nodes[0]))
     watch = galera.Watch(nodes[1], len(nodes))
     pid = nodes[0].pid
     try:

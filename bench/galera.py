@@ -13,7 +13,7 @@ subprocess each, see cases.py):
 - reads: ``stream_users()`` and the C client (``--quick``) over those
   1M rows through node 2, each next to the same over the same rows on
   the project-local server, in the same repetition;
-- failover: a stream over a gated table (tests/conftest.py's
+- failover: a stream over a gated table (scripts/testlab.py's
   ``gated_table``: its row ``GATE_AT`` waits on a lock) from node 1,
   ``MYSQL_HOST`` naming the three nodes; node 1 is killed (SIGKILL), or
   frozen (SIGSTOP, with short time-outs), while the stream waits there.
@@ -35,10 +35,8 @@ failover cases leave node 2 alone before the signal: they time the
 usual case.
 """
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -47,7 +45,7 @@ import launch
 import server
 import tables
 
-cluster = __import__("cluster")  # scripts/, on the path server.py set
+from server import cluster, testlab
 
 STREAM_DB = "ALX_prodev_bench_cluster"  # 1M rows, loaded through node 1
 GATED_DB = "ALX_prodev_bench_gated"
@@ -74,20 +72,6 @@ class Lab:
     def host(self, *which):
         """Return the MYSQL_HOST naming nodes ``which`` (numbers from 1)."""
         return server.hosts([self.nodes[number - 1] for number in which])
-
-
-def conftest():
-    """Return tests/conftest.py as a module: ``gated_table``, ``Gate``,
-    ``Member`` (a node as they see a server).
-
-    Imported on demand: it imports pytest, which no other case needs.
-    """
-    folder = os.path.join(server.ROOT, "tests")
-    sys.path.insert(0, folder)
-    try:
-        return __import__("conftest")
-    finally:
-        sys.path.remove(folder)
 
 
 class Terminated(SystemExit):
@@ -145,7 +129,7 @@ def bench_cluster(lab, path, local, reps, failover_reps):
     results["load"] = load(lab, path)
     results["streams"] = streams(lab, local, reps)
     with launch.step(f"cluster: {GATED_DB}, row {GATE_AT:,} gated"):
-        conftest().gated_table(lab.nodes[0], GATED_DB, GATED_ROWS, GATE_AT)
+        testlab.gated_table(lab.nodes[0], GATED_DB, GATED_ROWS, GATE_AT)
     results["kill"], results["rejoin"] = kills(lab, failover_reps)
     results["freeze"], results["resync"] = freezes(lab, failover_reps)
     results["freeze_timeouts"] = FREEZE
@@ -248,7 +232,7 @@ def freezes(lab, reps):
                 failover_arg(lab), env))
         finally:
             if first.pid:
-                cluster.resume(first)  # the case did; again, to be sure
+                testlab.Member(first).resume()  # the case did; to be sure
         with launch.step("cluster: node1 back in sync"):
             began = time.monotonic()
             cluster.wait_synced(lab.nodes)

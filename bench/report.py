@@ -456,7 +456,7 @@ def cluster_markdown(figures):
     gated = figures["gated"]
     out += ["", f"Failover: `stream_users()` over a table of "
             f"{gated['rows']:,} rows whose row {gated['at']:,} waits on a "
-            "lock held on node1 (tests/conftest.py's `gated_table` and "
+            "lock held on node1 (scripts/testlab.py's `gated_table` and "
             "`Gate`), `MYSQL_HOST` naming node1, node2, node3. Once the "
             "consumer has read every row node1 sent, node1 is killed or "
             "frozen; the gap runs from the signal to the next row the "

@@ -14,7 +14,7 @@ import mysql.connector
 import pytest
 from mysql.connector.connection_cext import CMySQLConnection
 
-from conftest import PYTHON, ROOT, seed
+from testlab import PYTHON, ROOT, seed
 
 import driver
 

@@ -17,7 +17,7 @@ import mysql.connector
 import pytest
 
 import driver
-from conftest import DEADLINE, db, gated_table, localdb, wait_for
+from testlab import DEADLINE, db, gated_table, localdb, wait_for
 
 SELECT = "SELECT user_id, name, email, age FROM user_data"
 COLLATED, GATED = "ALX_prodev_collated", "ALX_prodev_gated_errors"
