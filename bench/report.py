@@ -11,10 +11,9 @@ import platform
 import statistics
 from operator import itemgetter
 
-from cases import (AGES, CASES, PAGE, PAGE_TRIES, SELECT, grouped,
+from cases import (AGES, CASES, PAGE, PAGE_TRIES, PARTS, SELECT, grouped,
                    seeding_plan)
-from galera import PARTS
-from tables import BIG, CSVS, SIZES
+from sizes import BIG, CSVS, SIZES, human
 
 # The least ratio of rows/s to the anchor's that each case must reach.
 GOALS = {"stream": 0.5, "batches": 0.5, "ages": 0.3, "insert_data": 0.5,
@@ -46,11 +45,6 @@ def ratio(ours, anchor):
 def rss(results):
     """Return the median peak RSS, in MB, of a case's repetitions."""
     return median([result["rss_mb"] for result in results])
-
-
-def human(rows):
-    """Format a number of rows: 10k, 100k, 1M."""
-    return f"{rows // 1000}k" if rows < 10 ** 6 else f"{rows // 10 ** 6}M"
 
 
 def stream_rows(streams):
