@@ -4,7 +4,7 @@ Each test breaks something for real: a server that is down, paused or
 killed, a connection killed from another session, a wrong password, a
 certificate from the wrong authority or for another host, and checks
 what the user gets. Faults happen at a known point: a stream waits at
-a gated row (see ``conftest.gated_table``) when its connection or its
+a gated row (see ``testlab.gated_table``) when its connection or its
 server is killed or paused. ``spare`` is the server paused and killed.
 """
 import os

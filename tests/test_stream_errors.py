@@ -4,7 +4,7 @@ A stream resumed on another server after its own was lost, from a table
 whose key has a collation other than the connection's and values with
 quotes and backslashes; a connection whose TLS check is refused; an
 early close whose cancel cannot be sent. Each fault happens at a known
-point: a stream waits at a gated row (``conftest.gated_table``) when
+point: a stream waits at a gated row (``testlab.gated_table``) when
 its connection is killed or the stream closed, or a user's resource
 limit refuses the very query or connection the test is about. Nothing
 is mocked; the pure-Python driver is the connector's own.
