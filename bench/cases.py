@@ -42,6 +42,8 @@ from collections import deque, namedtuple
 from itertools import islice
 
 import server
+from server import cluster, testlab
+from sizes import BIG, MID
 
 SELECT = "SELECT user_id, name, email, age FROM user_data ORDER BY user_id"
 AGES = "SELECT age FROM user_data"
@@ -55,7 +57,9 @@ SLICE = 50_000  # rows of the row-by-row baseline
 PAGE = 100
 DEPTHS = (0, 10, 50, 100)  # percent of the table; 100 is the last page
 PAGE_TRIES = 5  # calls at each depth, in each process
-BIG, MID = "1m", "200k"  # the CSVs the seeding cases load (see tables.py)
+SETTLED = 0.3  # seconds without a new row: the reader waits at the gate
+WAIT = 120  # seconds any wait in a case may take on a busy machine
+DROPPED = 30  # seconds a case waits for the cluster to drop its lost node
 
 Case = namedtuple("Case", "run group title anchor csvs rows paired")
 CASES = {}
@@ -307,13 +311,12 @@ def failover(arg, signum):
     row the consumer gets, the first one of the read that went on from
     another node after the last key. A frozen node
     is let go (SIGCONT) once the stream ends. The value: the gap's parts
-    (``galera.parts``), when node 2 saw the cluster drop node 1, the
+    (``parts``), when node 2 saw the cluster drop node 1, the
     rows read before the signal, the node that served the rest, the
     connections tried, and whether the rows were every row of the table
     once, in key order.
     """
-    galera = __import__("galera")
-    nodes = galera.cluster.members(arg["folder"])
+    nodes = cluster.members(arg["folder"])
     ports = {node.port: node.name for node in nodes}
     # Through node 3: a read that node 2 served just before the signal
     # would cut its wsrep_sync_wait after it short (see bench/galera.py).
@@ -332,25 +335,24 @@ def failover(arg, signum):
             failed.append(f"{type(err).__name__}: {err}")
 
     reader = threading.Thread(target=consume, daemon=True)
-    tests = galera.conftest()
-    gate = tests.Gate(tests.Member(nodes[0]))
-    watch = galera.Watch(nodes[1], len(nodes))
+    gate = testlab.Gate(testlab.Member(nodes[0]))
+    watch = Watch(nodes[1], len(nodes))
     pid = nodes[0].pid
     try:
         with server.traced(reader) as records:
             reader.start()
             gate.waiting()
-            galera.settled(got)
+            settled(got)
             watch.start()
             before = len(got)
             signalled = time.perf_counter()
             os.kill(pid, signum)
-            reader.join(galera.WAIT)
+            reader.join(WAIT)
         watch.wait()
     finally:
         if signum == signal.SIGSTOP:
             os.kill(pid, signal.SIGCONT)
-        reader.join(galera.WAIT)
+        reader.join(WAIT)
         watch.stop()
         gate.close()
     served = [(at, port) for what, at, port in records
@@ -364,8 +366,101 @@ def failover(arg, signum):
                           if at > signalled),
              "served_by": ports.get(served[-1][1]) if served else None,
              "dropped": watch.dropped and watch.dropped - signalled,
-             "parts": arrived and galera.parts(records, signalled, arrived)}
+             "parts": arrived and parts(records, signalled, arrived)}
     return {"seconds": arrived and arrived - signalled, "value": value}
+
+
+def settled(got):
+    """Wait until the list ``got`` has not grown for ``SETTLED`` seconds.
+
+    Called once the stream's query waits at the gate: the reader then
+    reads what is left in the socket, a millisecond's work, and waits
+    for the gated row. A wait for a row count would be wrong: the stream
+    yields whole batches, and the server keeps the last rows it wrote in
+    its buffer (``net_buffer_length``) while it waits at the gate, so the
+    reader gets fewer rows than there are before the gate, by an amount
+    that depends on the rows' size.
+    """
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        count = len(got)
+        time.sleep(SETTLED)
+        if len(got) == count:
+            return count
+    raise RuntimeError(f"the stream still reads after {WAIT} s")
+
+
+class Watch:
+    """Note when ``node`` first sees a cluster smaller than ``size``.
+
+    A connection of its own asks the node's ``wsrep_cluster_size`` every
+    10 ms (without ``wsrep_sync_wait``, which would wait too) in a
+    thread, from ``start()`` until ``stop()``; ``dropped`` is then the
+    ``perf_counter()`` of the first answer below ``size``, or None.
+    """
+
+    def __init__(self, node, size):
+        """Connect to ``node`` now, before anything happens."""
+        self.size, self.dropped = size, None
+        self.connection = server.connect(None, server.hosts([node]))
+        self.connection.cmd_query("SET SESSION wsrep_sync_wait = 0")
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        """Start asking."""
+        self.thread.start()
+
+    def run(self):
+        """Ask until the size drops or ``stop()``."""
+        cursor = self.connection.cursor()
+        while not self.done.is_set():
+            cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'")
+            (_, size), = cursor.fetchall()
+            if int(size) < self.size:
+                self.dropped = time.perf_counter()
+                return
+            self.done.wait(0.01)
+
+    def wait(self, seconds=DROPPED):
+        """Wait until the size has dropped, for ``seconds`` at most."""
+        if self.thread.ident is not None:  # started
+            self.thread.join(seconds)
+
+    def stop(self):
+        """Stop asking; close the connection."""
+        self.done.set()
+        if self.thread.ident is not None:  # started
+            self.thread.join(WAIT)
+        server.db.close_quietly(self.connection)
+
+
+PARTS = ("detect", "connect", "sync", "query", "rows")
+
+
+def parts(records, signalled, arrived):
+    """Split the gap from ``signalled`` to ``arrived`` into its parts.
+
+    ``records`` are ``server.traced``'s. Each span between two records
+    after the signal counts to what the stream did in it: ``detect``,
+    until it first asks for a new connection (it found the loss);
+    ``connect``, connecting (to a node that may not answer); ``sync``,
+    on a connection, setting it up and waiting for the node to catch up
+    with the cluster (``wsrep_sync_wait``), whether that ends in time or
+    in a read time-out; ``query``, the query from the key until its first
+    answer; ``rows``, until its first rows reach the consumer.
+    """
+    after = [record for record in records if record[1] >= signalled]
+    spent = dict.fromkeys(PARTS, 0.0)
+    if not after:
+        return spent
+    spent["detect"] = after[0][1] - signalled
+    kinds = {"connect": "connect", "refused": "connect", "connected": "sync",
+             "synced": "query", "query": "query"}
+    for (what, at, _), (_, then, _) in zip(after, after[1:]):
+        spent[kinds[what]] += then - at
+    spent["rows"] = arrived - after[-1][1]
+    return spent
 
 
 # ------------------------------------------------------------ the child --

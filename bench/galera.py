@@ -13,7 +13,7 @@ subprocess each, see cases.py):
 - reads: ``stream_users()`` and the C client (``--quick``) over those
   1M rows through node 2, each next to the same over the same rows on
   the project-local server, in the same repetition;
-- failover: a stream over a gated table (tests/conftest.py's
+- failover: a stream over a gated table (scripts/testlab.py's
   ``gated_table``: its row ``GATE_AT`` waits on a lock) from node 1,
   ``MYSQL_HOST`` naming the three nodes; node 1 is killed (SIGKILL), or
   frozen (SIGSTOP, with short time-outs), while the stream waits there.
@@ -35,24 +35,20 @@ failover cases leave node 2 alone before the signal: they time the
 usual case.
 """
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 
 import launch
 import server
 import tables
-
-cluster = __import__("cluster")  # scripts/, on the path server.py set
+from server import cluster, testlab
+from sizes import BIG, CSVS
 
 STREAM_DB = "ALX_prodev_bench_cluster"  # 1M rows, loaded through node 1
 GATED_DB = "ALX_prodev_bench_gated"
 GATED_ROWS, GATE_AT = 100_000, 50_001
-SETTLED = 0.3  # seconds without a new row: the reader waits at the gate
 # The nodes' InnoDB buffer pool: the project-local server's, not
 # cluster.py's 128 MB, so that the 1M-row table (about 180 MB) is in
 # memory on both sides, and a read compares Galera, not the cache.
@@ -60,8 +56,6 @@ OPTIONS = [option for option in server.localdb.OPTIONS
            if option.startswith("--innodb-buffer-pool-size=")]
 FREEZE = {"read_timeout": 2, "connect_timeout": 2}  # seconds, when frozen
 STARTS = 3  # tries at starting: another cluster may take a port meanwhile
-WAIT = 120  # seconds any wait in a case may take on a busy machine
-DROPPED = 30  # seconds a case waits for the cluster to drop its lost node
 
 
 class Lab:
@@ -74,20 +68,6 @@ class Lab:
     def host(self, *which):
         """Return the MYSQL_HOST naming nodes ``which`` (numbers from 1)."""
         return server.hosts([self.nodes[number - 1] for number in which])
-
-
-def conftest():
-    """Return tests/conftest.py as a module: ``gated_table``, ``Gate``,
-    ``Member`` (a node as they see a server).
-
-    Imported on demand: it imports pytest, which no other case needs.
-    """
-    folder = os.path.join(server.ROOT, "tests")
-    sys.path.insert(0, folder)
-    try:
-        return __import__("conftest")
-    finally:
-        sys.path.remove(folder)
 
 
 class Terminated(SystemExit):
@@ -145,7 +125,7 @@ def bench_cluster(lab, path, local, reps, failover_reps):
     results["load"] = load(lab, path)
     results["streams"] = streams(lab, local, reps)
     with launch.step(f"cluster: {GATED_DB}, row {GATE_AT:,} gated"):
-        conftest().gated_table(lab.nodes[0], GATED_DB, GATED_ROWS, GATE_AT)
+        testlab.gated_table(lab.nodes[0], GATED_DB, GATED_ROWS, GATE_AT)
     results["kill"], results["rejoin"] = kills(lab, failover_reps)
     results["freeze"], results["resync"] = freezes(lab, failover_reps)
     results["freeze_timeouts"] = FREEZE
@@ -172,14 +152,14 @@ def load(lab, path):
     tables.fresh_table(STREAM_DB, lab.host(1))
     before = first.wsrep()
     result = launch.run_case(
-        f"cluster: loading {tables.CSVS[tables.BIG]:,} rows through node1",
+        f"cluster: loading {CSVS[BIG]:,} rows through node1",
         "insert_data", STREAM_DB, {"path": path},
         env=server.environment(STREAM_DB, lab.host(1)))
     after = first.wsrep()
     result["counts"] = {node.name: tables.row_count(STREAM_DB,
                                                     lab.host(node.index))
                         for node in lab.nodes}
-    result["rows"] = tables.CSVS[tables.BIG]
+    result["rows"] = CSVS[BIG]
     for name in ("wsrep_replicated", "wsrep_replicated_bytes"):
         result[name] = int(after[name]) - int(before[name])
     return result
@@ -248,104 +228,9 @@ def freezes(lab, reps):
                 failover_arg(lab), env))
         finally:
             if first.pid:
-                cluster.resume(first)  # the case did; again, to be sure
+                testlab.Member(first).resume()  # the case did; to be sure
         with launch.step("cluster: node1 back in sync"):
             began = time.monotonic()
             cluster.wait_synced(lab.nodes)
         resyncs.append(time.monotonic() - began)
     return results, resyncs
-
-
-# ------------------------------------------------- in the case's process --
-
-def settled(got):
-    """Wait until the list ``got`` has not grown for ``SETTLED`` seconds.
-
-    Called once the stream's query waits at the gate: the reader then
-    reads what is left in the socket, a millisecond's work, and waits
-    for the gated row. A wait for a row count would be wrong: the stream
-    yields whole batches, and the server keeps the last rows it wrote in
-    its buffer (``net_buffer_length``) while it waits at the gate, so the
-    reader gets fewer rows than there are before the gate, by an amount
-    that depends on the rows' size.
-    """
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        count = len(got)
-        time.sleep(SETTLED)
-        if len(got) == count:
-            return count
-    raise RuntimeError(f"the stream still reads after {WAIT} s")
-
-
-class Watch:
-    """Note when ``node`` first sees a cluster smaller than ``size``.
-
-    A connection of its own asks the node's ``wsrep_cluster_size`` every
-    10 ms (without ``wsrep_sync_wait``, which would wait too) in a
-    thread, from ``start()`` until ``stop()``; ``dropped`` is then the
-    ``perf_counter()`` of the first answer below ``size``, or None.
-    """
-
-    def __init__(self, node, size):
-        """Connect to ``node`` now, before anything happens."""
-        self.size, self.dropped = size, None
-        self.connection = server.connect(None, server.hosts([node]))
-        self.connection.cmd_query("SET SESSION wsrep_sync_wait = 0")
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def start(self):
-        """Start asking."""
-        self.thread.start()
-
-    def run(self):
-        """Ask until the size drops or ``stop()``."""
-        cursor = self.connection.cursor()
-        while not self.done.is_set():
-            cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'")
-            (_, size), = cursor.fetchall()
-            if int(size) < self.size:
-                self.dropped = time.perf_counter()
-                return
-            self.done.wait(0.01)
-
-    def wait(self, seconds=DROPPED):
-        """Wait until the size has dropped, for ``seconds`` at most."""
-        if self.thread.ident is not None:  # started
-            self.thread.join(seconds)
-
-    def stop(self):
-        """Stop asking; close the connection."""
-        self.done.set()
-        if self.thread.ident is not None:  # started
-            self.thread.join(WAIT)
-        server.db.close_quietly(self.connection)
-
-
-PARTS = ("detect", "connect", "sync", "query", "rows")
-
-
-def parts(records, signalled, arrived):
-    """Split the gap from ``signalled`` to ``arrived`` into its parts.
-
-    ``records`` are ``server.traced``'s. Each span between two records
-    after the signal counts to what the stream did in it: ``detect``,
-    until it first asks for a new connection (it found the loss);
-    ``connect``, connecting (to a node that may not answer); ``sync``,
-    on a connection, setting it up and waiting for the node to catch up
-    with the cluster (``wsrep_sync_wait``), whether that ends in time or
-    in a read time-out; ``query``, the query from the key until its first
-    answer; ``rows``, until its first rows reach the consumer.
-    """
-    after = [record for record in records if record[1] >= signalled]
-    spent = dict.fromkeys(PARTS, 0.0)
-    if not after:
-        return spent
-    spent["detect"] = after[0][1] - signalled
-    kinds = {"connect": "connect", "refused": "connect", "connected": "sync",
-             "synced": "query", "query": "query"}
-    for (what, at, _), (_, then, _) in zip(after, after[1:]):
-        spent[kinds[what]] += then - at
-    spent["rows"] = arrived - after[-1][1]
-    return spent

@@ -3,7 +3,7 @@
 Everything here works on the results that bench/run.py collected; none
 of it touches the server. ``GOALS`` holds the targets on ratios to an
 anchor, which both the PASS/FAIL lines and the chart's dotted lines use.
-The cluster's figures, lines and picture (cluster.png) have a section of
+The cluster's figures, lines and chart (cluster.png) have sections of
 their own.
 """
 import os
@@ -11,10 +11,9 @@ import platform
 import statistics
 from operator import itemgetter
 
-from cases import (AGES, CASES, PAGE, PAGE_TRIES, SELECT, grouped,
+from cases import (AGES, CASES, PAGE, PAGE_TRIES, PARTS, SELECT, grouped,
                    seeding_plan)
-from galera import PARTS
-from tables import BIG, CSVS, SIZES
+from sizes import BIG, CSVS, SIZES, human
 
 # The least ratio of rows/s to the anchor's that each case must reach.
 GOALS = {"stream": 0.5, "batches": 0.5, "ages": 0.3, "insert_data": 0.5,
@@ -46,11 +45,6 @@ def ratio(ours, anchor):
 def rss(results):
     """Return the median peak RSS, in MB, of a case's repetitions."""
     return median([result["rss_mb"] for result in results])
-
-
-def human(rows):
-    """Format a number of rows: 10k, 100k, 1M."""
-    return f"{rows // 1000}k" if rows < 10 ** 6 else f"{rows // 10 ** 6}M"
 
 
 def stream_rows(streams):
@@ -456,7 +450,7 @@ def cluster_markdown(figures):
     gated = figures["gated"]
     out += ["", f"Failover: `stream_users()` over a table of "
             f"{gated['rows']:,} rows whose row {gated['at']:,} waits on a "
-            "lock held on node1 (tests/conftest.py's `gated_table` and "
+            "lock held on node1 (scripts/testlab.py's `gated_table` and "
             "`Gate`), `MYSQL_HOST` naming node1, node2, node3. Once the "
             "consumer has read every row node1 sent, node1 is killed or "
             "frozen; the gap runs from the signal to the next row the "
@@ -641,137 +635,63 @@ def write(folder, text, local=None, cluster=None):
     if local:
         chart(os.path.join(folder, "chart.png"), *local)
     if cluster:
-        cluster_picture(os.path.join(folder, "cluster.png"), cluster)
+        cluster_chart(os.path.join(folder, "cluster.png"), cluster)
 
 
-# -------------------------------------------------------- cluster picture --
+# -------------------------------------------------------- cluster chart --
 
-NODE_X = (2.0, 6.0, 10.0)  # the nodes' centres, in a panel 12 wide
-NODE_Y, NODE_W, NODE_H = 5.4, 3.0, 1.6
-CLIENT_Y = 1.3
-GALERA = "tab:purple"
+def cluster_chart(path, figures):
+    """Draw cluster.png from ``cluster_figures``: measured figures only.
 
-
-def cluster_picture(path, figures):
-    """Draw cluster.png: which node serves what, and the failover.
-
-    Left, the load through node1 and the reads through node2; right, a
-    stream from node1 that goes on from node2 after node1 is killed. The
-    figures come from this run.
+    Left, each failover's gap split into its parts (medians), with the
+    moment node2 saw node1 dropped (dotted); right, rows/s through the
+    cluster next to the single server's, and the load's through node1.
     """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    figure, (left, right) = plt.subplots(1, 2, figsize=(17, 6.6))
-    for axes in (left, right):
-        axes.set_xlim(-0.2, 12.2)
-        axes.set_ylim(0, 9.1)
-        axes.axis("off")
-    load_panel(left, figures)
-    failover_panel(right, figures)
-    figure.suptitle("The benchmark's three-node Galera cluster on "
-                    "loopback: who serves what", fontsize=14)
+    figure, (gaps, speeds) = plt.subplots(1, 2, figsize=(15, 5),
+                                          width_ratios=(3, 2))
+    for row, kind in enumerate(SIGNALS):
+        found, start = figures[kind], 0.0
+        for part in PARTS if found["gap"] is not None else ():
+            gaps.barh(row, found["parts"][part], left=start,
+                      color=f"C{PARTS.index(part)}",
+                      label=PART_NAMES[part] if row == 0 else None)
+            start += found["parts"][part]
+        gaps.text(start, row, f" {seconds(found['gap'])}", va="center")
+        if found["dropped"] is not None:
+            gaps.vlines(found["dropped"], row - 0.45, row + 0.45, "black",
+                        ":", label="node2 sees node1 dropped" if row == 0
+                        else None)
+    gaps.set_yticks(range(len(SIGNALS)), [
+        f"node1 {name}" for name in SIGNALS.values()])
+    gaps.invert_yaxis()
+    gaps.set_xlabel("seconds from the signal to the stream's next row "
+                    f"(frozen: {timeouts(figures)})")
+    gaps.set_title("Failover: the gap a stream sees, by part (medians)")
+    gaps.legend(fontsize=8, ncol=3, loc="upper center",
+                bbox_to_anchor=(0.5, -0.18))
+    load = figures["load"]
+    single = [figures["stream"]["single"], figures["client_full"]["single"]]
+    node = [figures["stream"]["cluster"], figures["client_full"]["cluster"],
+            load["speed"]]
+    speeds.bar_label(speeds.bar([0, 1], single, -0.4, align="edge",
+                                color="tab:gray", label="single server"),
+                     fmt="{:,.0f}", fontsize=8)
+    speeds.bar_label(speeds.bar([0, 1, 2], node, 0.4, align="edge",
+                                color="tab:purple", label="cluster: reads "
+                                "through node2, the load through node1"),
+                     fmt="{:,.0f}", fontsize=8)
+    speeds.set_xticks(range(3), ["stream_users()", "client --quick",
+                                 "insert_data\n(one transaction)"])
+    speeds.yaxis.set_major_formatter("{x:,.0f}")
+    speeds.set_ylabel(f"rows/s over {load['rows']:,} rows")
+    speeds.set_title(f"Throughput; the load replicated "
+                     f"{load['wsrep_replicated']} writeset(s), "
+                     f"{load['wsrep_replicated_bytes'] / 2 ** 20:.0f} MB")
+    speeds.legend(fontsize=8, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.18))
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
-
-
-def box(axes, x, y, text, color="white", edge="black", width=NODE_W,
-        height=NODE_H, **style):
-    """Draw a rounded box centred on (x, y) with ``text`` in it."""
-    from matplotlib.patches import FancyBboxPatch
-    axes.add_patch(FancyBboxPatch(
-        (x - width / 2, y - height / 2), width, height,
-        boxstyle="round,pad=0.08", facecolor=color, edgecolor=edge,
-        linewidth=1.5))
-    axes.text(x, y, text, ha="center", va="center", fontsize=10, **style)
-
-
-def arrow(axes, start, end, color="black", both=False, rad=0.0,
-          style="-", width=2.0):
-    """Draw an arrow from ``start`` to ``end``, curved by ``rad``."""
-    from matplotlib.patches import FancyArrowPatch
-    axes.add_patch(FancyArrowPatch(
-        start, end, arrowstyle="<|-|>" if both else "-|>",
-        mutation_scale=16, color=color, linewidth=width, linestyle=style,
-        connectionstyle=f"arc3,rad={rad}", shrinkA=2, shrinkB=2))
-
-
-def nodes(axes, figures, texts, colors=("white",) * 3, links="-"):
-    """Draw the three nodes, each with its line of ``texts``, and the
-    Galera links between them: node1's in line style ``links``."""
-    top = NODE_Y + NODE_H / 2 + 0.1
-    for (name, port), x, text, color in zip(figures["nodes"], NODE_X, texts,
-                                            colors):
-        box(axes, x, NODE_Y, f"{name}\n127.0.0.1:{port}\n{text}", color)
-    arrow(axes, (NODE_X[0] + 0.5, top), (NODE_X[1] - 0.5, top), GALERA,
-          True, -0.5, links, 1.5)
-    arrow(axes, (NODE_X[1] + 0.5, top), (NODE_X[2] - 0.5, top), GALERA,
-          True, -0.5, "-", 1.5)
-    arrow(axes, (NODE_X[0] - 0.7, top), (NODE_X[2] + 0.7, top), GALERA,
-          True, -0.32, links, 1.5)
-
-
-def load_panel(axes, figures):
-    """Draw the load through node1 and the reads through node2."""
-    load, stream = figures["load"], figures["stream"]
-    counts = list(load["counts"].values())
-    axes.set_title("Load through node1, read through node2", fontsize=12)
-    nodes(axes, figures, [f"{count:,} rows" for count in counts],
-          ("white", "honeydew", "white"))
-    axes.text(6, 8.6, "Galera replication: each commit is certified by every "
-              "node and applied on every node", ha="center", color=GALERA,
-              fontsize=10)
-    box(axes, NODE_X[0], CLIENT_Y, "seed.insert_data()\n1M-row CSV",
-        "lightyellow", width=2.8, height=1.1)
-    arrow(axes, (NODE_X[0], CLIENT_Y + 0.65), (NODE_X[0], NODE_Y - 0.9))
-    axes.text(NODE_X[0] + 0.15, 3.2,
-              f"one transaction:\n{load['wsrep_replicated']} writeset, "
-              f"{load['wsrep_replicated_bytes'] / 2 ** 20:.0f} MB",
-              fontsize=9, va="center")
-    box(axes, NODE_X[1], CLIENT_Y, "stream_users()\nMYSQL_HOST=node2",
-        "lightyellow", width=2.8, height=1.1)
-    arrow(axes, (NODE_X[1], NODE_Y - 0.9), (NODE_X[1], CLIENT_Y + 0.65),
-          "tab:green")
-    axes.text(NODE_X[1] + 0.15, 3.2,
-              f"{stream['cluster']:,.0f} rows/s\n= {stream['ratio']:.2f}x "
-              "the single\nserver's", fontsize=9, va="center")
-    axes.text(NODE_X[2], 2.9, "every node counts\nall rows as soon as\n"
-              "the load returns\n(wsrep_sync_wait)", ha="center",
-              va="center", fontsize=9, color="dimgray")
-
-
-def failover_panel(axes, figures):
-    """Draw a stream from node1 going on from node2 after node1 dies."""
-    kill, gated = figures["kill"], figures["gated"]
-    axes.set_title("Failover: node1 is killed under a stream", fontsize=12)
-    nodes(axes, figures, ["killed (SIGKILL)\nwhile at row "
-                          f"{gated['at']:,}", "serves the rest",
-                          "next in the list"],
-          ("mistyrose", "honeydew", "white"), links="--")
-    axes.text(6, 8.6, "Galera: node2 and node3 drop node1 after "
-              f"{seconds(kill['dropped'])}", ha="center", color=GALERA,
-              fontsize=10)
-    client = 4.0
-    box(axes, client, CLIENT_Y, "stream_users()\nMYSQL_HOST="
-        "node1,node2,node3", "lightyellow", width=4.2, height=1.1)
-    arrow(axes, (NODE_X[0], NODE_Y - 0.9), (client - 0.9, CLIENT_Y + 0.65),
-          "gray")
-    axes.text(-0.1, 3.2, f"1. rows 1 ... {kill['before']:,}\nin key "
-              "order; the\nbatch after them\nis read again", fontsize=9,
-              va="center", color="dimgray")
-    arrow(axes, (NODE_X[1], NODE_Y - 0.9), (client + 0.9, CLIENT_Y + 0.65),
-          "tab:green")
-    gap = seconds(kill["gap"]) if kill["gap"] is not None else "?"
-    axes.text(NODE_X[1] + 0.1, 3.2,
-              f"2. {gap} later: WHERE user_id > last key,\n"
-              f"rows {kill['before'] + 1:,} ... {gated['rows']:,}: every "
-              "row once,\nin order (the wait: wsrep_sync_wait,\nuntil node1 "
-              "is dropped)", fontsize=9, va="center", color="darkgreen")
-    freeze = figures["freeze"]
-    if freeze["gap"] is not None:
-        axes.text(12.0, CLIENT_Y, "node1 frozen (SIGSTOP) instead,\nwith "
-                  + timeouts(figures).replace(", ", "\nand ") + ":\nthe "
-                  f"next row after {seconds(freeze['gap'])}, from "
-                  + "/".join(freeze["served_by"]), ha="right",
-                  va="center", fontsize=9, color="dimgray")

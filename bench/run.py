@@ -32,8 +32,12 @@ This file runs the repetitions; the rest is beside it: the cases (what
 runs in each subprocess) in ``cases.py``, the CSVs and tables in
 ``tables.py``, the figures, targets, Markdown and charts in
 ``report.py``, the subprocesses and progress in ``launch.py``, the
-cluster in ``galera.py``, and every use of the project's settings and
-connections in ``server.py``.
+cluster in ``galera.py``, every use of the project's settings and
+connections in ``server.py``, and the sizes all of them share in
+``sizes.py``. The imports go one way: ``run.py`` imports the others;
+none imports ``run.py``, and ``cases.py`` (run as each case's process)
+imports only ``server.py`` and ``sizes.py``, so that its registry of
+cases is loaded once.
 """
 import argparse
 import os
@@ -49,6 +53,7 @@ import server
 import tables
 from cases import CASES
 from launch import rotated
+from sizes import BIG, CSVS, SIZES, database_of, human
 
 RESULTS = os.path.join(launch.BENCH, "results")
 
@@ -63,8 +68,8 @@ def bench_streams(reps):
     """
     streams = [(case, CASES[case].anchor) for case in cases.grouped("stream")]
     results = {}
-    for label, rows in tables.SIZES:
-        database = tables.database_of(label)
+    for label, rows in SIZES:
+        database = database_of(label)
         warm(database)
         runs = results[label] = {}
         for rep in range(reps):
@@ -93,7 +98,7 @@ def depths_of(label, rows):
         offset = min(rows * percent // 100, rows - cases.PAGE)
         after = ""
         if offset:
-            after = server.query(tables.database_of(label),
+            after = server.query(database_of(label),
                                  "SELECT user_id FROM user_data ORDER BY "
                                  "user_id LIMIT 1 OFFSET %s",
                                  (offset - 1,))[0][0]
@@ -108,14 +113,14 @@ def bench_pages(reps):
     a list of medians per depth for each repetition.
     """
     results = {}
-    for label, rows in tables.SIZES:
+    for label, rows in SIZES:
         depths = depths_of(label, rows)
         results[label] = {"depths": depths, "offset": [], "keyset": []}
         for rep in range(reps):
             for kind in rotated(("offset", "keyset"), rep):
                 result = launch.run_case(
                     f"{label}: {kind} pages, repetition {rep + 1} of {reps}",
-                    f"{kind}_pages", tables.database_of(label),
+                    f"{kind}_pages", database_of(label),
                     {"depths": depths, "tries": cases.PAGE_TRIES})
                 results[label][kind].append(result["value"])
     return results
@@ -129,7 +134,7 @@ def bench_seeding(paths, reps):
     two compared closely: insert_data and LOAD DATA) run first, next to
     each other and in turn first, then the others.
     """
-    database = tables.database_of("seed")
+    database = database_of("seed")
     results = {}
     for rep in range(reps):
         for csv, names in cases.seeding_plan():
@@ -139,10 +144,10 @@ def bench_seeding(paths, reps):
                 tables.fresh_table(database)
                 arg = {"path": paths[csv], "rows": CASES[case].rows}
                 result = launch.run_case(
-                    f"seeding {report.human(tables.CSVS[csv])}: {case}, "
+                    f"seeding {human(CSVS[csv])}: {case}, "
                     f"repetition {rep + 1} of {reps}", case, database, arg)
                 result["rows"] = tables.row_count(database)
-                expected = CASES[case].rows or tables.CSVS[csv]
+                expected = CASES[case].rows or CSVS[csv]
                 if result["rows"] != expected:
                     sys.exit(f"error: {case} left {result['rows']} rows, "
                              f"not {expected}")
@@ -158,8 +163,8 @@ def bench_cluster(paths, reps, failover_reps):
     whatever happens (see bench/galera.py).
     """
     with galera.running() as lab:
-        return galera.bench_cluster(lab, paths[tables.BIG],
-                                    tables.database_of(tables.BIG), reps,
+        return galera.bench_cluster(lab, paths[BIG],
+                                    database_of(BIG), reps,
                                     failover_reps)
 
 
@@ -219,10 +224,10 @@ def main():
                            + "); bench/run.py --no-cluster skips it", False))
     minutes = (time.monotonic() - start) / 60
     info.append(("Tables", ", ".join(
-        f"{report.human(rows)}: " + (
+        f"{human(rows)}: " + (
             f"loaded by {loads[label]}" if label in loads
             else "reused from an earlier run")
-        for label, rows in tables.SIZES)))
+        for label, rows in SIZES)))
     text = report.markdown(
         info, checks, minutes,
         local and (args.reps, args.seed_reps) + local, figures)

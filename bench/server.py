@@ -23,8 +23,8 @@ case's breakdown of its gap.
 
 The module also makes the project's modules importable: ``db``,
 ``seed``, ``driver``, and, from scripts/, ``localdb`` (the project-local
-server's admin socket) and ``cluster`` (the Galera cluster's API, which
-bench/galera.py imports).
+server's admin socket), ``cluster`` (the Galera cluster's API) and
+``testlab`` (the gated table and its gate, shared with the tests).
 """
 import contextlib
 import os
@@ -40,6 +40,8 @@ db = __import__("db")
 seed = __import__("seed")
 driver = __import__("driver")
 localdb = __import__("localdb")
+cluster = __import__("cluster")
+testlab = __import__("testlab")
 
 NONE = "ALX_prodev"  # a valid name to read settings by, with no database
 GNU_TIME = "/usr/bin/time"

@@ -4,25 +4,18 @@ The CSVs are made by ``scripts/make_users_csv.py`` in ``bench/data/``
 (kept between runs). The tables of 10k, 100k and 1M rows are in the
 databases ``ALX_prodev_bench_10k``, ``_100k`` and ``_1m`` on the
 project-local server; a table that already has the right row count is
-reused. The 200k-row CSV is only loaded by the seeding cases.
+reused. The 200k-row CSV is only loaded by the seeding cases. The sizes
+and their labels are in sizes.py.
 """
 import os
 import subprocess
 import sys
 
-import cases
 import launch
 import server
+from sizes import CSVS, SIZES, database_of
 
 DATA = os.path.join(launch.BENCH, "data")
-SIZES = (("10k", 10_000), ("100k", 100_000), (cases.BIG, 1_000_000))
-BIG = cases.BIG
-CSVS = dict(SIZES, **{cases.MID: 200_000})  # label: rows, of each CSV
-
-
-def database_of(label):
-    """Return the name of the benchmark database for the size ``label``."""
-    return "ALX_prodev_bench_" + label
 
 
 def make_csvs():

@@ -27,9 +27,11 @@ comes back. A node ended by SIGKILL first finds its last position with
 everything again). As root the servers run as ``mysql``, owner of their
 folders: an rsync SST run by root writes as ``nobody`` and fails.
 
-The tests import it: ``start(folder, nodes=3, options=())`` returns the
-``Node`` list; ``kill``, ``pause``, ``resume`` and ``rejoin`` act on one
-node; ``wait_synced`` waits for the cluster; ``stop(folder)`` stops it.
+The tests and the benchmark import it: ``start(folder, nodes=3,
+options=())`` returns the ``Node`` list; ``rejoin`` starts one node
+again; ``wait_synced`` waits for the cluster; ``stop(folder)`` stops it.
+(A node is killed, paused and resumed as any server: see
+scripts/testlab.py.)
 """
 import contextlib
 import json
@@ -37,7 +39,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -54,10 +55,6 @@ WAIT = localdb.WAIT  # seconds any one wait may take on a busy machine
 NODES = 3
 SQL_FROM = 3307      # SQL ports: the first free ones from here, as localdb
 GALERA_FROM = 4567   # gmcast, IST and SST: three in a row a node, from here
-PROVIDERS = ("/usr/lib/galera/libgalera_smm.so",      # Debian, Ubuntu
-             "/usr/lib/galera-4/libgalera_smm.so",
-             "/usr/lib64/galera-4/libgalera_smm.so",  # RPM-based systems
-             "/usr/lib64/galera/libgalera_smm.so")
 RECOVERED = re.compile(r"WSREP: Recovered position:\s*(\S+:-?[0-9]+)")
 
 
@@ -145,32 +142,6 @@ class Node:
                      or state.get("wsrep_cluster_size") == str(size)))
 
 
-def provider():
-    """Return the path of the Galera library, or None."""
-    return next(filter(os.path.exists, PROVIDERS), None)
-
-
-def ensure_installed():
-    """Return the server binary, with Galera and rsync there too.
-
-    localdb installs Debian's mariadb-server if root (it depends on
-    galera-4 and rsync); a missing Galera or rsync is installed the same
-    way, else this raises saying what to install.
-    """
-    binary = localdb.ensure_installed()
-    if provider() is None or shutil.which("rsync") is None:
-        localdb.apt_install("galera-4", "rsync")
-    if provider() is None or shutil.which("rsync") is None:
-        raise RuntimeError("Galera or rsync is missing: install them "
-                           "(sudo apt-get install galera-4 rsync)")
-    return binary
-
-
-def listening(port):
-    """Return True when something listens on loopback ``port``."""
-    return localdb.free_port(port) != port
-
-
 def galera_free(base, taken=()):
     """Return True when a node may take ``base`` .. ``base + 2``.
 
@@ -182,7 +153,7 @@ def galera_free(base, taken=()):
     block already ``taken`` (their bases) by this cluster.
     """
     return (all(abs(base - other) > 2 for other in taken)
-            and not any(map(listening, range(base - 2, base + 3))))
+            and not any(map(localdb.listening, range(base - 2, base + 3))))
 
 
 def first(ports, fits, what):
@@ -205,7 +176,7 @@ def choose_ports(count, saved=()):
 
     def sql_free(port):
         """Return True when the next node may take SQL ``port``."""
-        return port not in sql and not listening(port)
+        return port not in sql and not localdb.listening(port)
 
     def base_free(base):
         """Return True when the next node may take the block at ``base``."""
@@ -266,7 +237,7 @@ def write_config(node, nodes):
         ("innodb-autoinc-lock-mode", 2,
          "interleaved: no table lock for AUTO_INCREMENT, as Galera needs"),
         ("wsrep-on", "ON", "this server is a Galera node"),
-        ("wsrep-provider", provider(), "the Galera library"),
+        ("wsrep-provider", localdb.galera_library(), "the Galera library"),
         ("wsrep-cluster-name", "alx_prodev",
          "nodes join only a cluster of the same name"),
         ("wsrep-cluster-address", "gcomm://" + peers,
@@ -330,7 +301,8 @@ def recover(node):
     log = os.path.join(node.folder, "recover.log")
     if os.path.exists(log):
         os.remove(log)
-    subprocess.run([ensure_installed(), "--defaults-file=" + node.config,
+    subprocess.run([localdb.ensure_installed(galera=True),
+                    "--defaults-file=" + node.config,
                     "--datadir=" + node.datadir, "--wsrep-recover",
                     "--log-error=" + log] + localdb.runas(),
                    stdin=subprocess.DEVNULL, capture_output=True,
@@ -362,7 +334,8 @@ def launch(node, bootstrap=False, position=None):
     ``position`` (``uuid:seqno``, from ``recover``) tells it where it
     stopped, so that it asks for IST instead of a full SST.
     """
-    argv = [ensure_installed(), "--defaults-file=" + node.config,
+    argv = [localdb.ensure_installed(galera=True),
+            "--defaults-file=" + node.config,
             "--datadir=" + node.datadir,  # also there for server_pid
             *localdb.runas()]
     argv += ["--wsrep-new-cluster"] * bootstrap
@@ -503,7 +476,7 @@ def start(folder, nodes=NODES, options=(), say=None):
     if given, is called with a line per node started (what it did, and
     how long it took).
     """
-    ensure_installed()
+    localdb.ensure_installed(galera=True)
     folder = os.path.abspath(folder)
     say = say or (lambda line: None)
     group = members(folder, options)
@@ -565,45 +538,14 @@ def rejoin(node):
     return time.monotonic() - began, transfer(node)
 
 
-def kill(node):
-    """End the node's server at once with SIGKILL; wait until it is gone."""
-    pid = node.pid
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + WAIT
-    while localdb.alive(pid):
-        try:
-            os.waitpid(pid, os.WNOHANG)  # reap it, if it is our child
-        except ChildProcessError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{node.name} (pid {pid}) survived SIGKILL "
-                               f"for {WAIT} s")
-        time.sleep(0.02)
-
-
-def pause(node):
-    """Freeze the node's server (SIGSTOP): its peers will find it silent."""
-    os.kill(node.pid, signal.SIGSTOP)
-
-
-def resume(node):
-    """Let a paused node's server run again (SIGCONT)."""
-    os.kill(node.pid, signal.SIGCONT)
-
-
 def stop(folder):
     """Stop every node of the cluster in ``folder`` that runs, last first.
 
     Each leaves the cluster cleanly; node 1, stopping last, is the one
-    Galera marks safe to bootstrap the next start from. A paused node is
-    resumed first, or it could not stop.
+    Galera marks safe to bootstrap the next start from (a paused node is
+    let go first: see ``localdb.end``).
     """
     for node in reversed(members(os.path.abspath(folder))):
-        pid = node.pid
-        if pid is not None:
-            os.kill(pid, signal.SIGCONT)
         localdb.stop(node.folder)
 
 
@@ -630,55 +572,58 @@ def own_env():
     return os.path.join(DATA, "env")
 
 
-def main():
-    """Start, stop or report on the project-local cluster."""
-    command = sys.argv[1] if len(sys.argv) > 1 else "status"
-    if command == "start":
-        running = members(DATA) and all(node.pid for node in members(DATA))
-        nodes = start(DATA, say=print)
-        password = (localdb.env_value("MYSQL_PASSWORD", own_env())
-                    or secrets.token_urlsafe(18))
-        localdb.add_user(nodes[0].folder, password)  # replicated to all
-        settings = env_lines(nodes, password)
-        localdb.write_env(own_env(), MARKER, settings)  # the cluster's
-        owner = localdb.whose_env()
-        if owner == "user":
-            print("left your .env as it is: the cluster's settings are in "
-                  ".cluster/env")
-        else:
-            localdb.write_env(ENV, MARKER, settings)
-        if owner == "localdb" and localdb.server_pid(localdb.DATA):
-            print("replaced the project-local server's .env (that server "
-                  "still runs: make db-stop)")
-        print(("project-local cluster already running on " if running
-               else "project-local cluster on ")
-              + settings["MYSQL_HOST"] + " (data in .cluster/)")
-    elif command == "stop":
-        was_running = any(node.pid for node in members(DATA))
-        stop(DATA)
-        print("project-local cluster " + ("stopped" if was_running
-                                          else "was not running"))
-    elif command == "clean":
-        clean(DATA)
-        if localdb.whose_env() == "cluster":
-            os.remove(ENV)
-        print("project-local cluster removed, with its data and .env")
-    elif command == "status":
-        nodes = members(DATA)
-        for node in nodes:
-            state = node.wsrep()
-            print(f"{node.name} 127.0.0.1:{node.port} "
-                  + (f"{state['wsrep_local_state_comment']}, cluster size "
-                     f"{state['wsrep_cluster_size']}" if state
-                     else "paused" if node.paused else "not running"))
-        if not nodes:
-            print("no cluster (scripts/cluster.py start makes one)")
+def start_command():
+    """Start the project-local cluster; write its settings to .env."""
+    running = members(DATA) and all(node.pid for node in members(DATA))
+    nodes = start(DATA, say=print)
+    password = (localdb.env_value("MYSQL_PASSWORD", own_env())
+                or secrets.token_urlsafe(18))
+    localdb.add_user(nodes[0].folder, password)  # replicated to all
+    settings = env_lines(nodes, password)
+    localdb.write_env(own_env(), MARKER, settings)  # the cluster's
+    owner = localdb.whose_env()
+    if owner == "user":
+        print("left your .env as it is: the cluster's settings are in "
+              ".cluster/env")
     else:
-        sys.exit(f"usage: {sys.argv[0]} start|stop|status|clean")
+        localdb.write_env(ENV, MARKER, settings)
+    if owner == "localdb" and localdb.server_pid(localdb.DATA):
+        print("replaced the project-local server's .env (that server "
+              "still runs: make db-stop)")
+    print(("project-local cluster already running on " if running
+           else "project-local cluster on ")
+          + settings["MYSQL_HOST"] + " (data in .cluster/)")
+
+
+def stop_command():
+    """Stop the project-local cluster."""
+    was_running = any(node.pid for node in members(DATA))
+    stop(DATA)
+    print("project-local cluster " + ("stopped" if was_running
+                                      else "was not running"))
+
+
+def clean_command():
+    """Stop the project-local cluster; remove its data and its .env."""
+    clean(DATA)
+    if localdb.whose_env() == "cluster":
+        os.remove(ENV)
+    print("project-local cluster removed, with its data and .env")
+
+
+def status_command():
+    """Say how each node of the project-local cluster is."""
+    nodes = members(DATA)
+    for node in nodes:
+        state = node.wsrep()
+        print(f"{node.name} 127.0.0.1:{node.port} "
+              + (f"{state['wsrep_local_state_comment']}, cluster size "
+                 f"{state['wsrep_cluster_size']}" if state
+                 else "paused" if node.paused else "not running"))
+    if not nodes:
+        print("no cluster (scripts/cluster.py start makes one)")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (RuntimeError, subprocess.CalledProcessError) as err:
-        sys.exit(f"error: {err}")
+    localdb.command_line({"start": start_command, "stop": stop_command,
+                          "status": status_command, "clean": clean_command})

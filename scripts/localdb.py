@@ -44,6 +44,10 @@ USER = "alx"
 RUNAS = "mysql"  # who the servers run as when we are root
 ELSEWHERE = "/var/lib/alx-localdb"  # as root: data mysql can reach
 SBIN = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin")
+GALERA_LIBRARIES = ("/usr/lib/galera/libgalera_smm.so",      # Debian, Ubuntu
+                    "/usr/lib/galera-4/libgalera_smm.so",
+                    "/usr/lib64/galera-4/libgalera_smm.so",  # RPM-based
+                    "/usr/lib64/galera/libgalera_smm.so")
 WAIT = 120  # seconds a start or a stop may take on a busy machine
 PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")  # what token_urlsafe makes
 
@@ -90,16 +94,35 @@ def apt_install(*packages):
     return True
 
 
-def ensure_installed():
-    """Return the server binary, installing Debian's mariadb-server if root."""
+def galera_library():
+    """Return the path of the Galera library, or None."""
+    return next(filter(os.path.exists, GALERA_LIBRARIES), None)
+
+
+def ensure_installed(galera=False):
+    """Return the server binary, installing what is missing if we are root.
+
+    That is Debian's mariadb-server (which brings galera-4 and rsync);
+    with ``galera``, a cluster's node needs the Galera library and rsync
+    too. Raise saying what to install when something is still missing.
+    """
+    def missing():
+        """Return what is missing, as the packages that bring it."""
+        if server_binary() is None:
+            return ["mariadb-server", "mariadb-client"]
+        if galera and (galera_library() is None or not shutil.which("rsync")):
+            return ["galera-4", "rsync"]
+        return []
+    if missing():
+        apt_install(*missing())
     if server_binary() is None:
-        apt_install("mariadb-server", "mariadb-client")
-    binary = server_binary()
-    if binary is None:
-        sys.exit("error: no MariaDB server found. Install it "
-                 "(sudo apt-get install mariadb-server), or name a server "
-                 "of your own in .env (see .env.example).")
-    return binary
+        raise RuntimeError("no MariaDB server found. Install it "
+                           "(sudo apt-get install mariadb-server), or name a "
+                           "server of your own in .env (see .env.example).")
+    if missing():
+        raise RuntimeError("Galera or rsync is missing: install them "
+                           "(sudo apt-get install galera-4 rsync)")
+    return server_binary()
 
 
 def account():
@@ -179,12 +202,26 @@ def install_db(files):
                    check=True, capture_output=True)
 
 
+def listening(port):
+    """Return True when something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def free_port(start=3307):
-    """Return the first port from ``start`` that nothing listens on."""
-    for port in range(start, start + 200):
+    """Return a port on loopback that nothing listens on now.
+
+    The first one from ``start``; with ``start`` None, one the kernel
+    picks among its high ports (where throwaway servers started at the
+    same time by others are unlikely to pick the same).
+    """
+    if start is None:
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+    for port in range(start, start + 200):
+        if not listening(port):
+            return port
     raise RuntimeError("no free port found from %d" % start)
 
 
@@ -308,15 +345,15 @@ def server_pid(datadir):
     return pid if files in named and alive(pid) else None
 
 
-def stop(datadir):
-    """Stop the server of ``datadir`` if it runs, and wait for it to end.
+def end(pid, signum=signal.SIGTERM):
+    """Send ``signum`` to process ``pid``; wait until it has ended.
 
-    Raise RuntimeError if it has not ended after ``WAIT`` seconds.
+    A stopped process (SIGSTOP) is let go first, or it could not end.
+    Our own child is reaped. Raise RuntimeError if it still runs after
+    ``WAIT`` seconds.
     """
-    pid = server_pid(datadir)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signal.SIGCONT)
+    os.kill(pid, signum)
     deadline = time.monotonic() + WAIT
     while alive(pid):
         try:
@@ -324,9 +361,26 @@ def stop(datadir):
         except ChildProcessError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the server (pid {pid}) did not stop "
-                               f"within {WAIT} s; see {datadir}/server.log")
-        time.sleep(0.05)
+            raise RuntimeError(f"the server (pid {pid}) still runs {WAIT} s "
+                               f"after signal {signum}: see its server.log")
+        time.sleep(0.02)
+
+
+def stop(datadir):
+    """Stop the server of ``datadir`` if it runs, and wait for it to end.
+
+    Raise RuntimeError if it has not ended after ``WAIT`` seconds.
+    """
+    pid = server_pid(datadir)
+    if pid is not None:
+        end(pid)
+
+
+def kill(datadir):
+    """End the server of ``datadir`` at once (SIGKILL), if it runs."""
+    pid = server_pid(datadir)
+    if pid is not None:
+        end(pid, signal.SIGKILL)
 
 
 def add_user(datadir, password, user=USER, database="ALX_prodev"):
@@ -392,10 +446,9 @@ def port_to_use():
     A restart keeps the server where clients already look for it.
     """
     port = env_value("MYSQL_PORT")
-    if re.fullmatch("[0-9]{4,5}", port or "") and 3307 <= int(port) < 65536:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", int(port))) != 0:
-                return int(port)
+    if (re.fullmatch("[0-9]{4,5}", port or "") and 3307 <= int(port) < 65536
+            and not listening(int(port))):
+        return int(port)
     return free_port()
 
 
@@ -423,44 +476,64 @@ def place_data():
     os.symlink(home, DATA)
 
 
-def main():
-    """Start, stop or report on the project-local server."""
-    command = sys.argv[1] if len(sys.argv) > 1 else "status"
-    if command == "start" and users_env():
+def start_command():
+    """Start the project-local server, unless .env names another."""
+    if users_env():
         print("using the project-local cluster named in .env (make cluster "
               "starts it)" if whose_env() == "cluster"
               else "using the server named in .env")
-    elif command == "start":
-        ensure_installed()  # as root, that makes the user mysql too
-        place_data()
-        port = start(DATA, port=port_to_use())
-        password = env_value("MYSQL_PASSWORD") or secrets.token_urlsafe(18)
-        add_user(DATA, password)
-        write_env(ENV, MARKER, {
-            "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": port, "MYSQL_USER": USER,
-            "MYSQL_PASSWORD": password, "MYSQL_DATABASE": "ALX_prodev"})
-        print(f"project-local server on 127.0.0.1:{port} (data in .localdb/)")
-    elif command == "stop":
-        was_running = server_pid(DATA) is not None
-        stop(DATA)
-        print("project-local server " + ("stopped" if was_running
-                                         else "was not running"))
-    elif command == "clean":
-        stop(DATA)
-        shutil.rmtree(os.path.realpath(DATA), ignore_errors=True)
-        if os.path.islink(DATA):
-            os.remove(DATA)
-        if os.path.exists(ENV) and not users_env():
-            os.remove(ENV)
-        print("project-local server removed, with its data and .env")
-    elif command == "status":
-        print("running" if running(DATA) else "not running")
-    else:
-        sys.exit(f"usage: {sys.argv[0]} start|stop|status|clean")
+        return
+    ensure_installed()  # as root, that makes the user mysql too
+    place_data()
+    port = start(DATA, port=port_to_use())
+    password = env_value("MYSQL_PASSWORD") or secrets.token_urlsafe(18)
+    add_user(DATA, password)
+    write_env(ENV, MARKER, {
+        "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": port, "MYSQL_USER": USER,
+        "MYSQL_PASSWORD": password, "MYSQL_DATABASE": "ALX_prodev"})
+    print(f"project-local server on 127.0.0.1:{port} (data in .localdb/)")
+
+
+def stop_command():
+    """Stop the project-local server."""
+    was_running = server_pid(DATA) is not None
+    stop(DATA)
+    print("project-local server " + ("stopped" if was_running
+                                     else "was not running"))
+
+
+def clean_command():
+    """Stop the project-local server; remove its data and its .env."""
+    stop(DATA)
+    shutil.rmtree(os.path.realpath(DATA), ignore_errors=True)
+    if os.path.islink(DATA):
+        os.remove(DATA)
+    if os.path.exists(ENV) and not users_env():
+        os.remove(ENV)
+    print("project-local server removed, with its data and .env")
+
+
+def status_command():
+    """Say whether the project-local server runs."""
+    print("running" if running(DATA) else "not running")
+
+
+def command_line(commands):
+    """Run the command the first argument names (``status`` if none).
+
+    ``commands`` maps each command's name to its function. A wrong
+    command prints the usage; an error ends the script with one line.
+    scripts/cluster.py runs its commands through this too.
+    """
+    name = sys.argv[1] if len(sys.argv) > 1 else "status"
+    if name not in commands:
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(commands)}")
+    try:
+        commands[name]()
+    except (RuntimeError, subprocess.CalledProcessError) as err:
+        sys.exit(f"error: {err}")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (RuntimeError, subprocess.CalledProcessError) as err:
-        sys.exit(f"error: {err}")
+    command_line({"start": start_command, "stop": stop_command,
+                  "status": status_command, "clean": clean_command})

@@ -20,8 +20,8 @@ from decimal import Decimal
 import mysql.connector
 import pytest
 
-from conftest import (DEADLINE, PYTHON, ROOT, Gate, Member, gated_table,
-                      localdb, make_csv, seed, wait_for)
+from testlab import (DEADLINE, PYTHON, ROOT, Gate, Member, gated_table,
+                     localdb, make_csv, seed, wait_for)
 
 import cluster
 
@@ -69,7 +69,7 @@ def on_cluster(nodes, configure):
     yield started
     for node in started:
         if node.node.paused:
-            cluster.resume(node.node)
+            node.resume()
     for node in started:
         if node.node.pid is None:
             cluster.rejoin(node.node)
@@ -175,15 +175,15 @@ def test_stream_survives_its_node(on_cluster, gated, configure, fault,
             reading = pool.submit(read)
             gate.waiting()
             if fault == "kill":
-                cluster.kill(first.node)
+                first.kill()
             else:
-                cluster.pause(first.node)
+                first.pause()
             wait_for(lambda: second.node.synced(2) and third.node.synced(2),
                      "nodes 2 and 3 to drop node 1")
             got = reading.result(timeout=DEADLINE)
     finally:
         if fault == "freeze":
-            cluster.resume(first.node)
+            first.resume()
         gate.close()
     assert got == expected
 
@@ -198,8 +198,8 @@ def test_two_nodes_down_is_a_clear_error(on_cluster, gated, configure):
     """
     first, second, third = on_cluster
     configure(MYSQL_DATABASE=gated)
-    cluster.kill(second.node)
-    cluster.kill(third.node)
+    second.kill()
+    third.kill()
     try:
         wait_for(lambda: first.node.wsrep().get("wsrep_cluster_status")
                  == "non-Primary", "node 1 to lose its quorum")
@@ -227,7 +227,7 @@ def test_killed_node_rejoins_by_ist_and_serves(on_cluster, loaded,
     full copy), and then streams the table as the others have it.
     """
     first, second, third = on_cluster
-    cluster.kill(third.node)
+    third.kill()
     second.admin(f"INSERT INTO `{LOADED}`.user_data VALUES "
                  "('ffffffff-0000-4000-8000-000000000000', 'Late Comer', "
                  "'late@example.com', 33)")

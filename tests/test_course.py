@@ -20,8 +20,8 @@ import mysql.connector
 import pytest
 from mysql.connector.connection import MySQLConnection
 
-from conftest import (PYTHON, ROOT, db, gated_table, run_piped, run_script,
-                      seed, wait_for)
+from testlab import (PYTHON, ROOT, db, gated_table, run_piped, run_script,
+                     seed, wait_for)
 
 streaming = importlib.import_module("0-stream_users")
 batching = importlib.import_module("1-batch_processing")

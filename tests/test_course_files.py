@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import PYTHON, ROOT, run_piped
+from testlab import PYTHON, ROOT, run_piped
 from test_course import expected_users, query
 
 COURSE_MAINS = {

@@ -14,7 +14,7 @@ import mysql.connector
 import pytest
 from mysql.connector.connection_cext import CMySQLConnection
 
-from conftest import PYTHON, ROOT, seed
+from testlab import PYTHON, ROOT, seed
 
 import driver
 
@@ -113,12 +113,15 @@ def test_imports_go_one_way(path):
 def import_graph():
     """Return each module of ours and the modules of ours it imports.
 
-    The modules: every top-level ``*.py`` and ``scripts/*.py``, each
-    read from its own source.
+    The modules: every top-level ``*.py``, ``scripts/*.py`` and
+    ``bench/*.py``, each read from its own source. Each folder is on the
+    path of the code that imports it, so a module is known by its file
+    name alone, and no two may share one.
     """
-    paths = glob.glob(os.path.join(ROOT, "*.py")) + glob.glob(
-        os.path.join(ROOT, "scripts", "*.py"))
+    paths = [path for folder in ("", "scripts", "bench")
+             for path in glob.glob(os.path.join(ROOT, folder, "*.py"))]
     modules = {os.path.basename(path)[:-3]: path for path in paths}
+    assert len(modules) == len(paths), sorted(paths)
     return {name: imported(path) & set(modules)
             for name, path in modules.items()}
 
@@ -137,13 +140,15 @@ def reached(graph, start):
 def test_layers_have_no_cycle():
     """The modules' own imports form no cycle and keep the layers' order.
 
-    The graph is read from the code, not from ``LAYERS``: no module
-    reaches itself through imports; ``driver``, ``db``, ``loader`` and
-    ``seed`` each reach only the layers below them (so none reaches a
-    numbered script), and each numbered script (and the keyset
-    paginator) reaches ``seed``.
-    ``bench/`` is left out for now: its cases, galera and tables
-    modules import one another in a circle, to be broken up first.
+    The graph is read from the code, not from ``LAYERS``, the benchmark's
+    and scripts/ included: no module reaches itself through imports (so
+    ``bench/cases.py``, run as each case's ``__main__``, never loads
+    itself again under its own name, with a second registry of cases);
+    ``driver``, ``db``, ``loader`` and ``seed`` each reach only the
+    layers below them (so none reaches a numbered script), and each
+    numbered script (and the keyset paginator) reaches ``seed``; the
+    benchmark's ``sizes`` is a leaf, and its cases reach no other part
+    of the benchmark than ``server`` and ``sizes``.
     """
     graph = import_graph()
     below = {name: reached(graph, name) for name in graph}
@@ -154,6 +159,23 @@ def test_layers_have_no_cycle():
     above = [name for name in graph if name[0].isdigit()] + [
         "keyset_paginate"]
     assert len(above) > 1 and all("seed" in below[name] for name in above)
+    bench = {os.path.basename(path)[:-3]
+             for path in glob.glob(os.path.join(ROOT, "bench", "*.py"))}
+    assert below["sizes"] == set()
+    assert below["cases"] & bench == {"server", "sizes"}
+
+
+def test_shared_tools_are_plain_python():
+    """What the tests and the benchmark share needs neither pytest nor
+    the tests' conftest: scripts/testlab.py imports neither, and no
+    module of the benchmark reaches them (or the tests' folder)."""
+    lab = imported(os.path.join(ROOT, "scripts", "testlab.py"))
+    assert {"db", "localdb", "seed"} <= lab
+    assert not lab & {"pytest", "conftest"}
+    for path in glob.glob(os.path.join(ROOT, "bench", "*.py")):
+        assert not imported(path) & {"pytest", "conftest"}, path
+        with open(path, encoding="utf-8") as source:
+            assert '"tests"' not in source.read(), path
 
 
 @pytest.mark.parametrize("module", ["driver", "db", "loader", "seed"])

@@ -23,7 +23,7 @@ import driver
 import loader
 import pytest
 
-from conftest import DEADLINE, PYTHON, ROOT, seed
+from testlab import DEADLINE, PYTHON, ROOT, seed
 
 NASTY = [
     "O'Brien",

@@ -4,14 +4,13 @@ Each test breaks something for real: a server that is down, paused or
 killed, a connection killed from another session, a wrong password, a
 certificate from the wrong authority or for another host, and checks
 what the user gets. Faults happen at a known point: a stream waits at
-a gated row (see ``conftest.gated_table``) when its connection or its
+a gated row (see ``testlab.gated_table``) when its connection or its
 server is killed or paused. ``spare`` is the server paused and killed.
 """
 import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -21,8 +20,8 @@ from decimal import Decimal
 import mysql.connector
 import pytest
 
-from conftest import (DEADLINE, PYTHON, ROOT, Gate, free_port,
-                      gated_table, localdb, run_script, seed, wait_for)
+from testlab import (DEADLINE, PYTHON, ROOT, Gate, gated_table, localdb,
+                     run_script, seed, wait_for)
 
 stream_users = __import__("0-stream_users").stream_users
 batches = __import__("1-batch_processing")
@@ -104,7 +103,7 @@ def test_unreachable_server_one_line(server, not_mysql, kind, script):
     env = dict(os.environ, **server.env)
     wrong = "wrong-" + secrets.token_urlsafe(9)
     if kind == "server down":
-        env["MYSQL_PORT"] = str(free_port())
+        env["MYSQL_PORT"] = str(localdb.free_port(None))
     elif kind == "not a MySQL port":
         env["MYSQL_PORT"] = str(not_mysql)
     elif kind == "wrong password":
@@ -156,7 +155,7 @@ def test_server_killed_mid_stream_raises(spare, spare_gated, configure,
     Listed with a second server where nothing listens, the stream tries
     that one too, and the error names both and why.
     """
-    nowhere = free_port()
+    nowhere = localdb.free_port(None)
     configure(MYSQL_DATABASE=spare_gated)
     if listed != "alone":
         configure(MYSQL_HOST=f"127.0.0.1:{spare.port},127.0.0.1:{nowhere}")
@@ -253,7 +252,7 @@ def test_paused_server_connect_times_out(spare, configure):
     In the module and in a script, with a clear one-line error.
     """
     configure(MYSQL_CONNECT_TIMEOUT="2")
-    os.kill(spare.pid(), signal.SIGSTOP)
+    spare.pause()
     try:
         with pytest.raises(seed.SetupError) as raised:
             within(60, seed.connect)
@@ -261,7 +260,7 @@ def test_paused_server_connect_times_out(spare, configure):
         done = within(120, lambda: run_script("4-stream_ages.py"))
         assert_one_line(done, dict(os.environ), spare.env["MYSQL_PASSWORD"])
     finally:
-        os.kill(spare.pid(), signal.SIGCONT)
+        spare.resume()
 
 
 def test_paused_server_read_times_out(spare, spare_gated, configure):
@@ -276,11 +275,11 @@ def test_paused_server_read_times_out(spare, spare_gated, configure):
         stream = stream_users()
         next(stream)
         gate.waiting()
-        os.kill(spare.pid(), signal.SIGSTOP)
+        spare.pause()
         try:
             count, error = within(120, lambda: consume(stream))
         finally:
-            os.kill(spare.pid(), signal.SIGCONT)
+            spare.resume()
     finally:
         gate.close()
     assert error is not None, f"stream ended quietly after {count + 1}"

@@ -20,7 +20,7 @@ import loader
 import mysql.connector
 import pytest
 
-from conftest import DEADLINE, GATE, ROOT, Gate, make_csv, run_script, seed
+from testlab import DEADLINE, GATE, ROOT, Gate, make_csv, run_script, seed
 
 HEADER = '"name","email","age"'
 PRESENT = (str(uuid5(NAMESPACE_URL, "mailto:present@example.com")),

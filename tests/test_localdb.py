@@ -21,7 +21,7 @@ import tempfile
 import mysql.connector
 import pytest
 
-from conftest import DEADLINE, PYTHON, ROOT, localdb, wait_for
+from testlab import DEADLINE, PYTHON, ROOT, localdb, wait_for
 
 SCRIPT = os.path.join(ROOT, "scripts", "localdb.py")
 SYSTEM_PYTHON = shutil.which("python3", path=os.defpath)  # any user's
@@ -97,12 +97,6 @@ def uids(pid):
             if line.startswith("Uid:"):
                 return [int(uid) for uid in line.split()[1:]]
     raise AssertionError(f"no Uid line for process {pid}")
-
-
-def listening(port):
-    """Return True when something accepts connections on 127.0.0.1:port."""
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def connect_as_alx(values):
@@ -342,7 +336,7 @@ def test_stop_then_start_restarts_with_the_same_password(local):
     assert stopped.returncode == 0, stopped.stderr
     assert stopped.stdout == "project-local server stopped\n"
     wait_for(lambda: not alive(pid), f"server {pid} to end")
-    assert not listening(int(before["MYSQL_PORT"]))
+    assert not localdb.listening(int(before["MYSQL_PORT"]))
     status = run(local.project, "status")
     assert (status.returncode, status.stdout) == (0, "not running\n")
     again = run(local.project, "stop")

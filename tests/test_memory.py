@@ -36,7 +36,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import PYTHON, ROOT, db, make_csv, seed
+from conftest import ROOT  # also run as a script: conftest sets the path
+from testlab import PYTHON, db, make_csv, seed
 
 SMALL, BIG = 10_000, 200_000  # rows in the small and the large table
 MARGIN_MB = 8  # allowed growth of a stream's peak, small -> large table

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 import loader
 import pytest
 
-from conftest import seed
+from testlab import seed
 
 average_age = importlib.import_module("4-stream_ages").average_age
 

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from testlab import ROOT
 
 PYTHON = sys.executable
 SETTINGS = ("MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD",

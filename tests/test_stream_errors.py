@@ -4,7 +4,7 @@ A stream resumed on another server after its own was lost, from a table
 whose key has a collation other than the connection's and values with
 quotes and backslashes; a connection whose TLS check is refused; an
 early close whose cancel cannot be sent. Each fault happens at a known
-point: a stream waits at a gated row (``conftest.gated_table``) when
+point: a stream waits at a gated row (``testlab.gated_table``) when
 its connection is killed or the stream closed, or a user's resource
 limit refuses the very query or connection the test is about. Nothing
 is mocked; the pure-Python driver is the connector's own.
@@ -17,7 +17,7 @@ import mysql.connector
 import pytest
 
 import driver
-from conftest import DEADLINE, db, gated_table, localdb, wait_for
+from testlab import DEADLINE, db, gated_table, localdb, wait_for
 
 SELECT = "SELECT user_id, name, email, age FROM user_data"
 COLLATED, GATED = "ALX_prodev_collated", "ALX_prodev_gated_errors"
