@@ -19,7 +19,7 @@ from types import GeneratorType
 import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from conftest import PYTHON, ROOT, run_piped, run_script, seed
+from testlab import PYTHON, ROOT, run_piped, run_script, seed
 
 DOCS = [os.path.join(ROOT, "README.md")] + sorted(
     glob.glob(os.path.join(ROOT, "docs", "*.md")))
