@@ -376,7 +376,8 @@ def _read(conf, servers, sql, key, size, after, resumed):
 
     With ``key``, in key order; with ``after`` too (a key's raw value),
     only the rows after it. ``after`` goes in as a string literal the
-    driver escapes, so that the key column's own collation compares:
+    driver escapes for the session's ``sql_mode``, so that the key
+    column's own collation compares:
     a bound user variable would bring the connection's, and on a table
     of another collation fail with error 1267 (illegal mix). A resumed
     read first waits until its node has applied everything the cluster
@@ -401,7 +402,7 @@ def _read(conf, servers, sql, key, size, after, resumed):
             query = sql.encode()
             if after is not None:
                 query += (f" WHERE {key} > ".encode()
-                          + driver.literal(connection, after))
+                          + driver.literal(after, connection.sql_mode))
             if key:
                 query += f" ORDER BY {key}".encode()
             connection.cmd_query(query)
