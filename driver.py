@@ -4,10 +4,10 @@
 The connector's public API builds a Python object per row and per value
 and runs a Python loop per row; at a million rows that costs more than
 the server takes to send them. With the connector's C extension this
-module reads raw rows straight from its ``fetch_row`` and escapes values
-with its ``escape_string`` (which knows the connection's character set
-and ``NO_BACKSLASH_ESCAPES``); without it, it falls back to the public
-``get_rows`` and to parameter binding, correct but slower.
+module reads raw rows straight from its ``fetch_row``; without it, it
+falls back to the public ``get_rows``, correct but slower. Strings are
+escaped by the connector's own escaping, told the session's
+``sql_mode`` (``escaped``), with either driver.
 
 A driver upgrade that renames what is used here falls back in silence:
 ``fast(connection)`` says which path a connection takes, and
@@ -15,6 +15,7 @@ A driver upgrade that renames what is used here falls back in silence:
 """
 from itertools import islice
 
+from mysql.connector.conversion import MySQLConverter
 from mysql.connector.errors import get_mysql_exception
 
 try:  # the C extension's own error, raised by its fetch_row
@@ -31,12 +32,12 @@ def translated(err):
 def native(connection):
     """Return the C extension's handle of ``connection``, or None."""
     handle = getattr(connection, "_cmysql", None)
-    needed = ("raw", "fetch_row", "escape_string")
+    needed = ("raw", "fetch_row")
     return handle if all(hasattr(handle, name) for name in needed) else None
 
 
 def fast(connection):
-    """Return True when ``connection`` reads and escapes the fast way."""
+    """Return True when ``connection`` reads the fast way."""
     return native(connection) is not None
 
 
@@ -62,45 +63,31 @@ def batches(connection, size):
     connection.free_result()
 
 
-def quoter(connection):
-    """Return a function that makes ``bytes`` a quoted SQL string literal.
+def escaped(data, sql_mode):
+    r"""Return ``data`` (``bytes``) escaped for a string literal in SQL.
 
-    It escapes with the C extension's ``escape_string``, as the server
-    of ``connection`` expects: for its character set, and, in
-    ``NO_BACKSLASH_ESCAPES`` mode, by doubling quotes and leaving
-    backslashes alone. One call escapes any amount at C speed. An error
-    of the C extension (the connection is gone) is raised as the
-    connector's own. None without the C extension.
+    As the server expects in a session whose ``sql_mode`` is given: in
+    ``NO_BACKSLASH_ESCAPES`` mode by doubling quotes and leaving
+    backslashes alone, else with backslashes. It is the connector's own
+    escaping, that its pure-Python driver gives bound parameters: it
+    needs no connection, and one call escapes any amount (a few
+    ``bytes.replace``). Byte by byte, right for UTF-8 (utf8mb4, the
+    connections' character set): no byte of a multibyte character is a
+    quote or a backslash. Newlines, returns and Ctrl-Z are escaped,
+    other control characters left as they are: values the loader's
+    rules let through hold none.
 
-    >>> quoter(connection)(b"O'Brien")  # doctest: +SKIP
-    b"'O\\\\'Brien'"
+    >>> escaped(b"it's \\", ""), escaped(b"it's \\", "NO_BACKSLASH_ESCAPES")
+    (b"it\\'s \\\\", b"it''s \\")
     """
-    handle = native(connection)
-    if handle is None:
-        return None
-    escape = handle.escape_string
-
-    def quote(data):
-        """Return ``data`` escaped, between single quotes."""
-        try:
-            return b"'" + escape(data) + b"'"
-        except NativeError as err:
-            raise translated(err) from err
-    return quote
+    return MySQLConverter.escape(bytes(data), sql_mode)
 
 
-def literal(connection, data):
+def literal(data, sql_mode):
     """Return ``data`` (``bytes``) as a quoted SQL string literal.
 
-    Escaped as the server of ``connection`` expects, for its character
-    set and its session's ``NO_BACKSLASH_ESCAPES``: by ``quoter`` with
-    the C extension, else as the pure-Python connector escapes bound
-    parameters (its converter, told the session's ``sql_mode``). A
-    literal is "coercible": compared with a column, the column's
-    collation wins, where a bound user variable's would clash with it.
+    Escaped by ``escaped`` for a session in ``sql_mode``. A literal is
+    "coercible": compared with a column, the column's collation wins,
+    where a bound user variable's would clash with it.
     """
-    quote = quoter(connection)
-    if quote is not None:
-        return quote(data)
-    escaped = connection.converter.escape(bytes(data), connection.sql_mode)
-    return b"'" + escaped + b"'"
+    return b"'" + escaped(data, sql_mode) + b"'"

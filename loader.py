@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """Load a users CSV into user_data: every record checked, none lost.
 
-``seed.insert_data(connection, path)`` calls ``load(settings, path)``.
-The pipeline:
+``seed.insert_data(connection, path)`` calls ``load(settings, path)``,
+which reads as the data flows, and so does this file, top to bottom:
 
-1. ``records`` reads the CSV a batch of records at a time (any column
+1. read the CSV a batch of records at a time (``read_csv``: any column
    order, a byte-order mark and CRLF line ends are fine, extra columns
    ignored);
-2. ``all_good`` checks a batch a column at a time, as ``check`` checks
-   a record; a batch with a bad record is checked again in halves, down
-   to ``check`` itself, which gives each bad record's reason: rejects go
-   to ``<path>.rejects.csv`` (the line, the record, the reason);
-3. clean rows go to private files of ``CHUNK`` rows at most, each
-   sorted by id (``write_chunks``);
-4. the files go to the server in one transaction, by ``LOAD DATA LOCAL
-   INFILE`` when the server allows it, else by multi-row ``INSERT``s
-   built from rows escaped by the driver's own ``escape_string``.
+2. check the records (``RULES``: one rule a field, that checks a whole
+   column of a batch at once, or one record to give the reason it is
+   bad); rejects go to ``<path>.rejects.csv`` (the line, the record,
+   the reason);
+3. write the clean rows to private chunk files, each sorted by id
+   (``write_chunks``);
+4. send them to the server in one transaction (``send``), by ``LOAD
+   DATA LOCAL INFILE`` when the server allows it, else by multi-row
+   ``INSERT``s of rows the connector's own escaping escaped, for the
+   session's ``sql_mode``;
+5. report: one line on stderr, and the ``Counts``.
 
 Steps 1 to 3 run in a thread, a chunk ahead of step 4. Every record ends
 up loaded, already present (its ``user_id`` is in the table: left
@@ -30,8 +32,8 @@ import sys
 import tempfile
 import time
 from collections import namedtuple
-from hashlib import sha1
 from concurrent.futures import ThreadPoolExecutor
+from hashlib import sha1
 from itertools import count, islice, repeat
 from operator import methodcaller
 from uuid import NAMESPACE_URL
@@ -40,151 +42,76 @@ import db
 import driver
 
 Counts = namedtuple("Counts", "loaded present rejected method")
-Method = namedtuple("Method", "local line quote run size rows")  # ``method``
+CHUNK_ROWS = 50000  # rows in one chunk file, at most: the memory bound
+FIRST_CHUNK_ROWS = 5000  # rows in the first one: the server starts soon
+CHECK_ROWS = 1000  # records read and checked at once
+INSERT_BYTES = 1 << 20  # bytes of rows in one INSERT, at most
+
+
+def load(conf, path):
+    """Load the CSV at ``path`` into user_data; report and return the counts.
+
+    The load runs on a connection of its own, made with settings
+    ``conf``, one that may read a single private folder holding nothing
+    but the chunk files. The one-line report goes to stderr, with the
+    loader's notes: stdout stays the course's.
+    """
+    rejects = Rejects(path)  # before the CSV is opened: it may raise
+    records, layout = read_header(path)
+    folder = tempfile.mkdtemp(prefix="user-data-load-")
+    done = False
+    try:
+        total, inserted, repeats, method = send(
+            conf, folder, lambda method: write_chunks(
+                records, layout, method, rejects, folder), rejects)
+        done = True
+    finally:
+        records.close()
+        rejects.close(keep=done)  # a failed load leaves no rejects file
+        shutil.rmtree(folder)
+    counts = Counts(inserted, total - inserted - repeats, rejects.count,
+                    method.name)
+    print(f"{path}: {counts.loaded} loaded, {counts.present} already "
+          f"present, {counts.rejected} rejected"
+          + (f" (see {rejects.path})" if counts.rejected else "")
+          + ("; nothing changed" if not counts.loaded else ""),
+          file=sys.stderr)
+    return counts
+
+
+# 1. Read the CSV ---------------------------------------------------------
+
+# Where each field is in a record: ``at`` maps a field's name to its
+# column; ``width`` is the number of columns.
+Layout = namedtuple("Layout", "width at")
 REQUIRED = ("name", "email", "age")
-CONTROLS = r"\x00-\x1f\x7f"  # control characters, for a [] class
-BAD = r"\s" + CONTROLS  # whitespace and control characters
 TRIM = methodcaller("strip", " ")  # only spaces: a control character rejects
-EMAIL = re.compile(f"[^@{BAD}]+@[^@.{BAD}]+(?:\\.[^@.{BAD}]+)+")
-CONTROL = re.compile(f"[{CONTROLS}]")
-AGE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")  # fits DECIMAL(5,2), >= 0
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
-                  r"[0-9a-f]{12}")
-LOAD = ("LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE {table} CHARACTER SET "
-        "utf8mb4 FIELDS TERMINATED BY X'09' ESCAPED BY '' "  # tab, newline:
-        "LINES TERMINATED BY X'0A' ({columns})")  # as NO_BACKSLASH_ESCAPES
-STAGING = """CREATE TEMPORARY TABLE load_staging (
-    line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
-    name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
-    age DECIMAL(5,2) NOT NULL) DEFAULT CHARSET=utf8mb4"""
-REPEATS = """SELECT s.line, d.first
-    FROM (SELECT user_id, MIN(line) AS first FROM load_staging
-          GROUP BY user_id HAVING COUNT(*) > 1) AS d
-    JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
-    ORDER BY s.line"""
-COLUMNS_NOW = """SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE,
-        CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH,
-        NUMERIC_PRECISION - NUMERIC_SCALE, NUMERIC_SCALE, CHARACTER_SET_NAME,
-        IS_NULLABLE = 'YES' OR COLUMN_DEFAULT IS NOT NULL
-            OR EXTRA REGEXP 'auto_increment|GENERATED'
-    FROM information_schema.COLUMNS
-    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
-    ORDER BY ORDINAL_POSITION"""
-UNIQUE_KEYS = """SELECT k.INDEX_NAME,
-        GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.SEQ_IN_INDEX),
-        MAX(k.SUB_PART IS NOT NULL)
-    FROM information_schema.STATISTICS AS k
-    JOIN information_schema.COLUMNS AS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA
-        AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME
-    WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'user_data'
-        AND k.NON_UNIQUE = 0
-    GROUP BY k.INDEX_NAME
-    HAVING MAX(c.EXTRA LIKE '%auto_increment%') = 0
-    ORDER BY k.INDEX_NAME"""  # a key with a new row's number never clashes
-Column = namedtuple("Column", "type kind characters octets digits scale "
-                    "charset free")  # a row of COLUMNS_NOW, but the name
-TEXT = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
 
 
-def any_text(column):
-    """Return True if ``column`` holds 255 characters of 4 bytes each."""
-    return (column.kind in TEXT and column.characters >= 255
-            and column.octets >= 4 * 255 and column.charset == "utf8mb4")
+def read_header(path):
+    """Open the CSV at ``path``; return its records and their ``Layout``.
 
-
-# What user_data needs to hold every value ``check`` lets through: for
-# each column, a test of its ``Column``, what it needs, and a definition
-# that has it. Any other column (None) gets no value from the loader.
-NEEDS = {
-    "user_id": (lambda column: column.kind in ("char", "varchar")
-                and column.characters >= 36,
-                "a CHAR or VARCHAR of 36 characters or more",
-                "CHAR(36) NOT NULL"),
-    "name": (any_text, "a VARCHAR(255) or longer in utf8mb4",
-             "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
-    "email": (any_text, "a VARCHAR(255) or longer in utf8mb4",
-              "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
-    "age": (lambda column: column.kind == "decimal" and column.digits >= 3
-            and column.scale >= 2,
-            "a DECIMAL with 3 digits before the point and 2 after, or more",
-            "DECIMAL(5,2) NOT NULL"),
-    None: (lambda column: column.free, "to be nullable or have a default",
-           "{type} NULL"),
-}
-CHUNK = 50000  # rows in one LOAD DATA file, at most: the memory bound
-FIRST = 5000  # rows in the first one: the server starts soon
-STEP = 1000  # records read and checked at once
-BATCH = 1000  # rows in one multi-row INSERT by parameter binding
-STATEMENT = 1 << 20  # bytes of rows in one INSERT built by escaping
-WIDEST = 4400  # bytes a row may take in an INSERT: two texts of 255
-#               characters of 4 bytes, each byte escaped (4,080), and more
-COLUMNS = ("user_id", "line", "name", "email", "age")  # a row's fields
-LOCAL_LINE = b"\t%012d\t"  # a row's line number, for LOAD DATA
-INSERT_LINE = b"\x02%012d\x03"  # for INSERTs: a comment, or a value
-SEP = b"\x01"  # between values escaped together
-SEPARATORS = b"\t\x01\x02\x03"  # what the rows' escaping leaves alone
-PROBE = SEPARATORS + "'\"\\ é 😀 \\".encode()  # to compare two escapings
-TABS = str.maketrans("\x02\x03", "\t\t")  # INSERT_LINE's separators
-MAILTO = NAMESPACE_URL.bytes + b"mailto:"
-TO_VARIANT = bytes.maketrans(b"0123456789abcdef",  # RFC 4122 bits 10xx
-                             b"89ab" * 4)
-DIGEST = type(sha1()).digest
-# Where an id's characters come from in the hex of its sha1 (40 of them),
-# and those that are the same in every id (5: the version).
-FROM_HEX = list(zip([*range(8), *range(9, 13), *range(15, 18),
-                     *range(20, 23), *range(24, 36)],
-                    [*range(8), *range(8, 12), *range(13, 16),
-                     *range(17, 20), *range(20, 32)]))
-SAME = {8: b"-", 13: b"-", 14: b"5", 18: b"-", 23: b"-", 36: b"\n"}
-
-
-def every(item):
-    """Compile a pattern for values matching ``item``, joined by newlines.
-
-    ``all_match`` tests a column at once with it.
+    The records are ``read_csv``'s, past the header. Raise ``SetupError``
+    at once for a missing or empty file or a header without the needed
+    columns, before anything is sent to the server.
     """
-    return re.compile(f"(?:{item})(?:\n(?:{item}))*")
+    if not os.path.isfile(path):
+        raise db.SetupError(f"{path}: no such file: name a CSV file with "
+                            'the header "name","email","age"')
+    records = read_csv(path)
+    try:
+        header = next(records)
+        if header is None:
+            raise db.SetupError(f"{path}: the file is empty: it needs a "
+                                'header "name","email","age" and rows')
+        return records, layout_of(path, [TRIM(name).lower()
+                                         for name in header])
+    except BaseException:
+        records.close()  # and its file
+        raise
 
 
-NAMES = every(f"[^{CONTROLS}]+")  # not empty, no control character
-EMAILS, AGES, UUIDS = map(every, (EMAIL.pattern, AGE.pattern, UUID.pattern))
-
-
-def user_id_for(email):
-    """Return the id of a user without one: uuid5 of ``mailto:<email>``.
-
-    The same as ``str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email))``
-    with the email lower-cased and the spaces around it trimmed (as
-    ``TRIM`` does: only spaces), ``user_ids_for`` of one.
-
-    >>> user_id_for("Ross.Reynolds21@hotmail.com")
-    '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
-    """
-    return user_ids_for([email])[0]
-
-
-def user_ids_for(emails):
-    """Return the ids of ``emails``, as ``user_id_for`` each, in a list.
-
-    Twice as fast on many: each email is hashed in turn, but the ids are
-    laid out all at once, one column of characters at a time.
-
-    >>> user_ids_for(["Ross.Reynolds21@hotmail.com", "a@b.co"])[0]
-    '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
-    """
-    size = len(emails)
-    hexes = b"".join(map(DIGEST, map(sha1, map(MAILTO.__add__, map(
-        str.encode, map(str.lower, map(TRIM, emails))))))).hex()
-    hexes, ids = hexes.encode(), bytearray(37 * size)
-    for to, source in FROM_HEX:
-        ids[to::37] = hexes[source::40]
-    for to, same in SAME.items():
-        ids[to::37] = same * size
-    ids[19::37] = hexes[16::40].translate(TO_VARIANT)
-    return ids[:-1].decode().split("\n") if size else []
-
-
-def records(path):
+def read_csv(path):
     """Read the CSV at ``path``: its header, then its records in batches.
 
     A generator. It yields the header's fields first (None if the file
@@ -222,24 +149,6 @@ def records(path):
         raise db.SetupError(f"{path}: line {line}: {err}: is a quote "
                             "left open? fix that record and load the "
                             "file again") from None
-
-
-def each_record(path):
-    """Yield each record of the CSV at ``path`` with its line.
-
-    ``records`` reads them, ``STEP`` at a time: the lines are its own.
-    """
-    rows = records(path)
-    try:
-        next(rows)
-        while True:
-            try:
-                lines, batch = rows.send(STEP)
-            except StopIteration:
-                return
-            yield from zip(lines, batch)
-    finally:
-        rows.close()
 
 
 def starts(batch, line):
@@ -284,8 +193,8 @@ def first_bad_line(path):
     return number
 
 
-def layout(path, header):
-    """Return the positions of the columns used; say if some are ignored."""
+def layout_of(path, header):
+    """Return the ``Layout`` of the fields used; say if some are ignored."""
     used = REQUIRED + ("user_id",)
     missing = [name for name in REQUIRED if name not in header]
     if missing or any(header.count(name) > 1 for name in used):
@@ -297,38 +206,201 @@ def layout(path, header):
     if extra:  # quoted: a column may have no name
         print(f"note: {path}: ignoring the column(s) "
               f"{', '.join(map(repr, extra))}", file=sys.stderr)
-    return [header.index(name) if name in header else None
-            for name in ("user_id",) + REQUIRED]
+    return Layout(len(header), {name: header.index(name) for name in used
+                                if name in header})
 
 
-def check(fields, width, where):
+def each_record(path):
+    """Yield each record of the CSV at ``path`` with its line.
+
+    ``read_csv`` reads them, ``CHECK_ROWS`` at a time: the lines are its
+    own.
+    """
+    records = read_csv(path)
+    try:
+        next(records)
+        while True:
+            try:
+                lines, batch = records.send(CHECK_ROWS)
+            except StopIteration:
+                return
+            yield from zip(lines, batch)
+    finally:
+        records.close()
+
+
+# 2. Check the records ----------------------------------------------------
+
+class Rule:
+    """What a field's value must be, once trimmed of spaces, and why.
+
+    One pattern and one length check both a single value (``fits``)
+    and a whole column at once (``all_fit``): a rule changed here
+    changes both.
+    """
+
+    def __init__(self, field, pattern, longest, reason):
+        """Compile ``pattern`` for one value and for values joined by
+        newlines; ``longest`` is the most characters a value may have."""
+        self.field, self.longest, self.reason = field, longest, reason
+        self.one = re.compile(pattern)
+        self.column = re.compile(f"(?:{pattern})(?:\n(?:{pattern}))*")
+
+    def fits(self, value):
+        """Return True if ``value`` keeps the rule."""
+        return (len(value) <= self.longest
+                and self.one.fullmatch(value) is not None)
+
+    def all_fit(self, values):
+        """Return True if each of ``values`` keeps the rule.
+
+        The pattern runs once, on the values joined by newlines; a value
+        holding a newline could pass for two: the count catches it.
+        """
+        text = "\n".join(values)
+        return (max(map(len, values)) <= self.longest
+                and text.count("\n") == len(values) - 1
+                and self.column.fullmatch(text) is not None)
+
+
+CONTROLS = r"\x00-\x1f\x7f"  # control characters, for a [] class
+NOT_IN_EMAIL = r"@\s" + CONTROLS  # nor whitespace, nor a second @
+# The rules, in the order a record is checked. Every value they let
+# through fits its column, and holds no tab, newline or other control
+# character: the chunk files' separators.
+RULES = (
+    Rule("name", f"[^{CONTROLS}]+", 255,
+         "is empty, too long or has control characters"),
+    Rule("email", f"[^{NOT_IN_EMAIL}]+@[^.{NOT_IN_EMAIL}]+"
+         f"(?:\\.[^.{NOT_IN_EMAIL}]+)+", 255, "is not a valid address"),
+    Rule("age", r"[0-9]{1,3}(?:\.[0-9]{1,2})?", 6,  # fits DECIMAL(5,2)
+         "is not a number from 0 to 999.99 with at most 2 decimals"),
+    Rule("user_id", r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+         r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", 36, "is not a UUID"),
+)
+
+
+def check(fields, layout):
     """Return a clean ``(user_id, name, email, age)`` or a reason (str).
 
     Spaces around a value are trimmed (``TRIM``), nothing else: a tab
-    or another control character there rejects the record.
+    or another control character there rejects the record. The reason
+    is that of the first rule a value breaks.
 
-    >>> check(["Zoë", " zoe@x.io ", "25.5"], 3, [None, 0, 1, 2])[1:]
+    >>> at = Layout(3, {"name": 0, "email": 1, "age": 2})
+    >>> check(["Zoë", " zoe@x.io ", "25.5"], at)[1:]
     ('Zoë', 'zoe@x.io', '25.5')
-    >>> check(["Zoë", "zoe@x.io", "1e3"], 3, [None, 0, 1, 2])
+    >>> check(["Zoë", "zoe@x.io", "1e3"], at)
     "age '1e3' is not a number from 0 to 999.99 with at most 2 decimals"
     """
-    if len(fields) != width:
-        return f"has {len(fields)} fields, the header has {width}"
-    at_id = where[0]
-    name, email, age = (TRIM(fields[at]) for at in where[1:])
-    if not name or len(name) > 255 or CONTROL.search(name):
-        return f"name {name!r} is empty, too long or has control characters"
-    if len(email) > 255 or not EMAIL.fullmatch(email):
-        return f"email {email!r} is not a valid address"
-    if not AGE.fullmatch(age):
-        return (f"age {age!r} is not a number from 0 to 999.99 with at most "
-                "2 decimals")
-    if at_id is None:
-        return user_id_for(email), name, email, age
-    user_id = TRIM(fields[at_id]).lower()
-    if not UUID.fullmatch(user_id):
-        return f"user_id {fields[at_id]!r} is not a UUID"
-    return user_id, name, email, age
+    if len(fields) != layout.width:
+        return f"has {len(fields)} fields, the header has {layout.width}"
+    values = {}
+    for rule in RULES:
+        if rule.field in layout.at:
+            value = values[rule.field] = TRIM(fields[layout.at[rule.field]])
+            if not rule.fits(value):
+                return f"{rule.field} {value!r} {rule.reason}"
+    user_id = values.get("user_id")
+    return (user_id.lower() if user_id else user_id_for(values["email"]),
+            values["name"], values["email"], values["age"])
+
+
+def check_batch(lines, batch, layout, method):
+    """Return the records of ``batch`` as rows if all are good, else None.
+
+    Good as ``check`` says, by the same ``RULES``, but a column at a
+    time (``Rule.all_fit``); ids are made together (``user_ids_for``).
+    Rows are made by ``as_rows``, as ``method`` says.
+    """
+    if len(set(map(len, batch))) != 1 or len(batch[0]) != layout.width:
+        return None
+    columns = list(zip(*batch))
+    values = {}
+    for rule in RULES:
+        if rule.field in layout.at:
+            values[rule.field] = column = list(map(
+                TRIM, columns[layout.at[rule.field]]))
+            if not rule.all_fit(column):
+                return None
+    ids = values.get("user_id")
+    ids = list(map(str.lower, ids)) if ids else user_ids_for(values["email"])
+    return as_rows(method, lines, ids, values["name"], values["email"],
+                   values["age"])
+
+
+def checked_rows(lines, batch, layout, method, rejects):
+    """Return the good records of ``batch`` as rows; reject the others.
+
+    A batch that is not all good (``check_batch``) is halved, and the
+    halves checked again, down to a few records, each checked by
+    ``check``: a bad one goes to ``rejects`` with its line and reason.
+    """
+    rows = check_batch(lines, batch, layout, method) if batch else []
+    if rows is not None:
+        return rows
+    if len(batch) > 8:
+        half = len(batch) // 2
+        return (checked_rows(lines[:half], batch[:half], layout, method,
+                             rejects)
+                + checked_rows(lines[half:], batch[half:], layout, method,
+                               rejects))
+    rows = []
+    for line, fields in zip(lines, batch):
+        row = check(fields, layout)
+        if isinstance(row, str):
+            rejects.add(line, as_csv(fields), row)
+        else:
+            rows += as_rows(method, [line], *zip(row))
+    return rows
+
+
+MAILTO = NAMESPACE_URL.bytes + b"mailto:"
+TO_VARIANT = bytes.maketrans(b"0123456789abcdef",  # RFC 4122 bits 10xx
+                             b"89ab" * 4)
+DIGEST = type(sha1()).digest
+# Where an id's characters come from in the hex of its sha1 (40 of them),
+# and those that are the same in every id (5: the version).
+FROM_HEX = list(zip([*range(8), *range(9, 13), *range(15, 18),
+                     *range(20, 23), *range(24, 36)],
+                    [*range(8), *range(8, 12), *range(13, 16),
+                     *range(17, 20), *range(20, 32)]))
+SAME = {8: b"-", 13: b"-", 14: b"5", 18: b"-", 23: b"-", 36: b"\n"}
+
+
+def user_id_for(email):
+    """Return the id of a user without one: uuid5 of ``mailto:<email>``.
+
+    The same as ``str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email))``
+    with the email lower-cased and the spaces around it trimmed (as
+    ``TRIM`` does: only spaces), ``user_ids_for`` of one.
+
+    >>> user_id_for("Ross.Reynolds21@hotmail.com")
+    '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
+    """
+    return user_ids_for([email])[0]
+
+
+def user_ids_for(emails):
+    """Return the ids of ``emails``, as ``user_id_for`` each, in a list.
+
+    Faster on many: each email is hashed in turn, but the ids are laid
+    out all at once, one column of characters at a time (``uuid.uuid5``
+    for each makes a load 1.6 times as long: docs/loading.md).
+
+    >>> user_ids_for(["Ross.Reynolds21@hotmail.com", "a@b.co"])[0]
+    '98ed68d7-3fc0-55ca-bf0d-79b1332a8cf5'
+    """
+    size = len(emails)
+    hexes = b"".join(map(DIGEST, map(sha1, map(MAILTO.__add__, map(
+        str.encode, map(str.lower, map(TRIM, emails))))))).hex()
+    hexes, ids = hexes.encode(), bytearray(37 * size)
+    for to, source in FROM_HEX:
+        ids[to::37] = hexes[source::40]
+    for to, same in SAME.items():
+        ids[to::37] = same * size
+    ids[19::37] = hexes[16::40].translate(TO_VARIANT)
+    return ids[:-1].decode().split("\n") if size else []
 
 
 class Rejects:
@@ -360,7 +432,7 @@ class Rejects:
 
         ``repeats`` gives ``(line, first)`` pairs by line: the line of a
         record and that of the first with its id. Each record is read
-        again from the CSV, by ``records`` as before, so that it is the
+        again from the CSV, by ``read_csv`` as before, so that it is the
         file's own; the file is in line order too, so one pass finds
         them all, a batch of records in memory at a time.
         """
@@ -404,130 +476,29 @@ def as_csv(fields):
     return ",".join('"%s"' % field.replace('"', '""') for field in fields)
 
 
-def read_header(path):
-    """Open the CSV at ``path``; return its records and the column layout.
+# 3. Write the clean rows to chunk files ----------------------------------
 
-    Raise ``SetupError`` at once for a missing or empty file or a header
-    without the needed columns, before anything is sent to the server.
-    """
-    if not os.path.isfile(path):
-        raise db.SetupError(f"{path}: no such file: name a CSV file with "
-                            'the header "name","email","age"')
-    rows = records(path)
-    try:
-        header = next(rows)
-        if header is None:
-            raise db.SetupError(f"{path}: the file is empty: it needs a "
-                                'header "name","email","age" and rows')
-        header = [TRIM(name).lower() for name in header]
-        return rows, len(header), layout(path, header)
-    except BaseException:
-        rows.close()  # and its file
-        raise
+# How the rows of a chunk file go to the server (``choose_method``): its
+# ``name`` as the Counts say it, whether by LOAD DATA LOCAL INFILE, the
+# session's ``sql_mode`` (how strings are escaped), and the bytes of rows
+# an INSERT holds at most.
+Method = namedtuple("Method", "name local_infile sql_mode insert_bytes")
+# A row's line number in a chunk file. LOAD DATA reads it as a field;
+# an INSERT makes it a value (to the staging table) or a comment (to
+# user_data): ``as_values``.
+LINE_FIELD = {True: b"\t%012d\t", False: b"\x02%012d\x03"}
 
 
-def all_match(pattern, values):
-    """Return True if each of ``values`` matches ``pattern`` (``every``).
+def write_chunks(records, layout, method, rejects, folder):
+    """Write the good records to chunk files; yield each one's path and rows.
 
-    A value holding a newline could pass for two: the count catches it.
-    """
-    text = "\n".join(values)
-    return (text.count("\n") == len(values) - 1
-            and pattern.fullmatch(text) is not None)
-
-
-def all_good(how, lines, batch, width, where):
-    """Return the records of ``batch`` as rows if all are good, else None.
-
-    Good as ``check`` says, but a column at a time: each of its tests
-    runs once on the whole column (``all_match``), and ids are made
-    together (``user_ids_for``). Rows are made by ``as_rows``, as
-    ``how`` (the ``Method``) says.
-    """
-    if len(set(map(len, batch))) != 1 or len(batch[0]) != width:
-        return None
-    columns = list(zip(*batch))
-    at_id = where[0]
-    names, emails, ages = (list(map(TRIM, columns[at]))
-                           for at in where[1:])
-    if (max(map(len, names)) > 255 or max(map(len, emails)) > 255
-            or not all_match(NAMES, names) or not all_match(EMAILS, emails)
-            or not all_match(AGES, ages)):
-        return None
-    if at_id is None:
-        ids = user_ids_for(emails)
-    else:
-        ids = list(map(str.lower, map(TRIM, columns[at_id])))
-        if not all_match(UUIDS, ids):
-            return None
-    return as_rows(how, ids, lines, names, emails, ages)
-
-
-def as_rows(how, ids, lines, names, emails, ages):
-    """Return the rows of a chunk file, in bytes, each ending in a newline.
-
-    The values are in ``COLUMNS`` order: the line number as ``how.line``
-    writes it, with what is around it, tabs between the others. It has
-    12 digits or more, so that sorting the rows sorts them by id, then
-    by line. Names and emails are escaped with ``how.quote``, if any;
-    ids (hex digits and dashes), line numbers and ages (decimals) need
-    no escaping.
-    """
-    quote = how.quote
-    return list(map(b"".join, zip(
-        as_bytes(ids), map(how.line.__mod__, lines), as_bytes(names, quote),
-        repeat(b"\t"), as_bytes(emails, quote), repeat(b"\t"),
-        as_bytes(ages), repeat(b"\n"))))
-
-
-def as_bytes(values, quote=None):
-    """Return the strings ``values`` in UTF-8, escaped by ``quote`` if any.
-
-    All are encoded and escaped together, as one string (``SEP`` between
-    them, which no value holds and the escaping leaves as it is).
-    """
-    data = SEP.decode().join(values).encode()
-    return (quote(data)[1:-1] if quote else data).split(SEP)
-
-
-def sift(how, lines, batch, width, where, rejects):
-    """Return the good records of ``batch`` as rows; reject the others.
-
-    A batch that is not all good is halved, and the halves checked
-    again, down to a few records, each checked by ``check``: a bad one
-    goes to ``rejects`` with its line and reason. ``how`` is the
-    ``Method`` (``as_rows``).
-    """
-    rows = all_good(how, lines, batch, width, where) if batch else []
-    if rows is not None:
-        return rows
-    if len(batch) > 8:
-        half = len(batch) // 2
-        return (sift(how, lines[:half], batch[:half], width, where, rejects)
-                + sift(how, lines[half:], batch[half:], width, where,
-                       rejects))
-    rows = []
-    for number, fields in zip(lines, batch):
-        row = check(fields, width, where)
-        if isinstance(row, str):
-            rejects.add(number, as_csv(fields), row)
-        else:
-            rows += as_rows(how, row[:1], [number], *zip(row[1:]))
-    return rows
-
-
-def write_chunks(rows, width, where, rejects, folder, how):
-    """Write the good records to files of rows; yield each one's path and size.
-
-    ``rows`` is what ``read_header`` returns; ``how``, the ``Method``
-    (``method``). The first file holds ``FIRST`` rows, so that the
-    server starts soon, the others ``CHUNK`` (the last, what is left).
+    ``records`` and ``layout`` are what ``read_header`` returns. The
+    first file holds ``FIRST_CHUNK_ROWS`` rows, so that the server
+    starts soon, the others ``CHUNK_ROWS`` (the last, what is left).
     Each is sorted by user_id, then line (the file's first record of an
     id stays first): the server inserts a sorted run into the primary
     key faster than a random one. A row is a line of the file, its
-    values separated by tabs, but the line number (``how.line``).
-    ``check`` lets no control character through: no value holds a
-    separator. With ``how.quote``, names and emails are escaped.
+    values separated by tabs (``as_rows``).
 
     It gives up the GIL often (``time.sleep(0)``: ``os.sched_yield`` is
     no good, the thread takes the GIL back at once), and never holds it
@@ -536,63 +507,186 @@ def write_chunks(rows, width, where, rejects, folder, how):
     waits.
     """
     for number in count():
-        size, chunk = min(FIRST, CHUNK) if number == 0 else CHUNK, []
+        size = min(FIRST_CHUNK_ROWS, CHUNK_ROWS) if number == 0 \
+            else CHUNK_ROWS
+        chunk = []
         while len(chunk) < size:
             try:
-                lines, batch = rows.send(min(STEP, size - len(chunk)))
+                lines, batch = records.send(min(CHECK_ROWS,
+                                                size - len(chunk)))
             except StopIteration:
                 break
-            chunk += sift(how, lines, batch, width, where, rejects)
+            chunk += checked_rows(lines, batch, layout, method, rejects)
             time.sleep(0)  # gives up the GIL (see above)
         if not chunk:
             return
         chunk.sort()
         path = os.path.join(folder, "rows-%d.tsv" % number)
         with open(path, "wb") as out:  # in pieces: no copy of the chunk
-            for start in range(0, len(chunk), STEP):
-                out.write(b"".join(chunk[start:start + STEP]))
+            for start in range(0, len(chunk), CHECK_ROWS):
+                out.write(b"".join(chunk[start:start + CHECK_ROWS]))
         size, chunk = len(chunk), None  # freed before the next is read
         time.sleep(0)
         yield path, size
 
 
-def ahead(iterator):
-    """Yield the items of ``iterator``, each made while the last is used.
+def as_rows(method, lines, ids, names, emails, ages):
+    """Return the rows of a chunk file, in bytes, each ending in a newline.
 
-    A thread makes the next item (here: checks the next chunk of the CSV)
-    while the caller uses this one (the server loads it). An error in the
-    thread is raised here.
+    The values in the order of ``COLUMNS``, tabs between them but
+    around the line number (``LINE_FIELD``). It has 12 digits or more,
+    so that sorting the rows sorts them by id, then by line. For an
+    INSERT (not ``method.local_infile``), names and emails are escaped
+    for ``method.sql_mode``; ids (hex digits and dashes), line numbers
+    and ages (decimals) need no escaping.
+    """
+    sql_mode = None if method.local_infile else method.sql_mode
+    return list(map(b"".join, zip(
+        as_bytes(ids), map(LINE_FIELD[method.local_infile].__mod__, lines),
+        as_bytes(names, sql_mode), repeat(b"\t"), as_bytes(emails, sql_mode),
+        repeat(b"\t"), as_bytes(ages), repeat(b"\n"))))
+
+
+def as_bytes(values, sql_mode=None):
+    """Return the strings ``values`` in UTF-8, escaped for ``sql_mode``.
+
+    Unescaped without it. All are encoded and escaped together, as one
+    string (``driver.escaped``): tabs between them, which no value holds
+    and the escaping leaves as they are.
+    """
+    data = "\t".join(values).encode()
+    if sql_mode is not None:
+        data = driver.escaped(data, sql_mode)
+    return data.split(b"\t")
+
+
+def made_ahead(chunks):
+    """Yield the items of ``chunks``, each made while the last is used.
+
+    A thread makes the next chunk (reads, checks and writes it) while
+    the caller sends this one to the server. An error in the thread is
+    raised here.
     """
     with ThreadPoolExecutor(1) as pool:
-        upcoming = pool.submit(next, iterator, None)
+        upcoming = pool.submit(next, chunks, None)
         while True:
             item = upcoming.result()
             if item is None:
                 return
-            upcoming = pool.submit(next, iterator, None)
+            upcoming = pool.submit(next, chunks, None)
             yield item
 
 
-def check_table(cursor):
-    """Refuse a user_data that cannot hold every value ``check`` allows.
+# 4. Send the chunks in one transaction -----------------------------------
+
+def send(conf, folder, chunks_for, rejects):
+    """Load the chunks into user_data in one transaction: all, or none.
+
+    On a connection of its own, that may read the files of ``folder``:
+    the table is checked (``check_table``), the method chosen
+    (``choose_method``), and ``chunks_for(method)`` gives the chunk
+    files (``write_chunks``), each sent as soon as it is made. Rows
+    that were not inserted had their id in the table already, or
+    repeat an earlier row's id: ``reject_repeats`` tells them apart.
+    Return ``(total, inserted, repeats, method)``.
+    """
+    connection = db.connect(conf, allow_local_infile_in_path=folder)
+    try:
+        check_table(connection)
+        method = choose_method(connection)
+        connection.start_transaction()
+        sent, inserted = send_chunks(connection, chunks_for(method), method)
+        total = sum(rows for _, rows in sent)
+        repeats = 0
+        if inserted < total:
+            repeats = reject_repeats(connection, sent, method, rejects)
+        connection.commit()
+    finally:
+        db.close_quietly(connection)
+    return total, inserted, repeats, method
+
+
+def fetched(connection, sql):
+    """Run ``sql`` on ``connection``; return all its rows."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+TABLE_COLUMNS = """SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE,
+        CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH,
+        NUMERIC_PRECISION - NUMERIC_SCALE, NUMERIC_SCALE, CHARACTER_SET_NAME,
+        IS_NULLABLE = 'YES' OR COLUMN_DEFAULT IS NOT NULL
+            OR EXTRA REGEXP 'auto_increment|GENERATED'
+    FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
+    ORDER BY ORDINAL_POSITION"""
+UNIQUE_KEYS = """SELECT k.INDEX_NAME,
+        GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.SEQ_IN_INDEX),
+        MAX(k.SUB_PART IS NOT NULL)
+    FROM information_schema.STATISTICS AS k
+    JOIN information_schema.COLUMNS AS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA
+        AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME
+    WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'user_data'
+        AND k.NON_UNIQUE = 0
+    GROUP BY k.INDEX_NAME
+    HAVING MAX(c.EXTRA LIKE '%auto_increment%') = 0
+    ORDER BY k.INDEX_NAME"""  # a key with a new row's number never clashes
+Column = namedtuple("Column", "type kind characters octets digits scale "
+                    "charset free")  # a row of TABLE_COLUMNS, but the name
+TEXT = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
+
+
+def holds_any_text(column):
+    """Return True if ``column`` holds 255 characters of 4 bytes each."""
+    return (column.kind in TEXT and column.characters >= 255
+            and column.octets >= 4 * 255 and column.charset == "utf8mb4")
+
+
+# What user_data needs to hold every value ``RULES`` let through: for
+# each column, a test of its ``Column``, what it needs, and a definition
+# that has it. Any other column (None) gets no value from the loader.
+COLUMN_NEEDS = {
+    "user_id": (lambda column: column.kind in ("char", "varchar")
+                and column.characters >= 36,
+                "a CHAR or VARCHAR of 36 characters or more",
+                "CHAR(36) NOT NULL"),
+    "name": (holds_any_text, "a VARCHAR(255) or longer in utf8mb4",
+             "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
+    "email": (holds_any_text, "a VARCHAR(255) or longer in utf8mb4",
+              "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
+    "age": (lambda column: column.kind == "decimal" and column.digits >= 3
+            and column.scale >= 2,
+            "a DECIMAL with 3 digits before the point and 2 after, or more",
+            "DECIMAL(5,2) NOT NULL"),
+    None: (lambda column: column.free, "to be nullable or have a default",
+           "{type} NULL"),
+}
+
+
+def check_table(connection):
+    """Refuse a user_data that cannot hold every value ``RULES`` allow.
 
     It may be a table made elsewhere, of another shape (``CREATE TABLE
-    IF NOT EXISTS`` keeps it). Its columns (``NEEDS``) and unique keys
-    are read from information_schema, before anything is sent: user_id
-    alone must be a unique key (the server finds the ids present by
-    it), and no other (it would skip a row with a new id). Raise
-    ``SetupError`` naming the column, what it is, what it needs and the
-    ``ALTER TABLE`` that gives it.
+    IF NOT EXISTS`` keeps it). Its columns (``COLUMN_NEEDS``) and unique
+    keys are read from information_schema, before anything is sent:
+    user_id alone must be a unique key (the server finds the ids
+    present by it), and no other (it would skip a row with a new id).
+    Raise ``SetupError`` naming the column, what it is, what it needs
+    and the ``ALTER TABLE`` that gives it.
     """
-    cursor.execute(COLUMNS_NOW)
-    columns = {name: Column(*rest) for name, *rest in cursor.fetchall()}
+    columns = {name: Column(*rest)
+               for name, *rest in fetched(connection, TABLE_COLUMNS)}
     if not columns:
         raise db.SetupError("there is no table user_data in this database: "
                             "create it (./seed.py, or seed.create_table)")
     again = "or drop the table and run ./seed.py again"
-    others = [name for name in columns if name not in NEEDS]
-    for name in [*NEEDS][:-1] + others:
-        fits, needs, definition = NEEDS.get(name, NEEDS[None])
+    others = [name for name in columns if name not in COLUMN_NEEDS]
+    for name in [*COLUMN_NEEDS][:-1] + others:
+        fits, needs, definition = COLUMN_NEEDS.get(name, COLUMN_NEEDS[None])
         column = columns.get(name)
         if column is None:
             raise db.SetupError(
@@ -606,8 +700,7 @@ def check_table(cursor):
                 + (" NOT NULL without a default" if name in others else "")
                 + f", but needs {needs}: ALTER TABLE user_data MODIFY "
                 f"{name} {definition.format(type=column.type)}, {again}")
-    cursor.execute(UNIQUE_KEYS)
-    keys = cursor.fetchall()
+    keys = fetched(connection, UNIQUE_KEYS)
     others = [(key, on) for key, on, prefix in keys
               if on != "user_id" or prefix]
     if len(others) == len(keys):
@@ -624,63 +717,112 @@ def check_table(cursor):
             f"`{key}`, {again}")
 
 
-def put(cursor, table, clean, size, how):
-    """Send the ``size`` rows of the file ``clean`` to ``table``, skipping
-    ids it has.
+def choose_method(connection):
+    """Return how rows go to the server of ``connection``: a ``Method``.
 
-    ``how`` is the ``Method``. Where the server allows ``LOCAL INFILE``
-    it reads the file itself; else multi-row ``INSERT``s carry the rows:
-    built from the file, escaped already (``values``), or, without the
-    C extension, by the driver's parameter binding. Only the staging
-    table keeps the line numbers. Each statement must warn of nothing
-    but the ids it skipped (``confirmed``). Return how many rows were
+    ``LOAD DATA LOCAL INFILE`` when the server allows it: it reads the
+    chunk files itself. Else multi-row ``INSERT``s, their strings
+    escaped for the session's ``sql_mode`` (read here, once), each
+    holding ``INSERT_BYTES`` of rows, a quarter of the server's largest
+    packet at most.
+    """
+    (local_infile, packet, sql_mode), = fetched(
+        connection, "SELECT @@GLOBAL.local_infile, "
+        "@@SESSION.max_allowed_packet, @@SESSION.sql_mode")
+    name = "LOAD DATA LOCAL INFILE" if local_infile else "multi-row INSERT"
+    return Method(name, bool(local_infile), sql_mode,
+                  max(4096, min(INSERT_BYTES, packet // 4)))
+
+
+def send_chunks(connection, chunks, method):
+    """Send each chunk of ``chunks`` to user_data, as soon as it is made.
+
+    Return the chunks sent, as ``(path, rows)`` pairs, and how many rows
+    were inserted. The thread that makes the chunks (``made_ahead``) is
+    done when this returns, or raises: no file is written after.
+    """
+    sent, inserted = [], 0
+    chunks = made_ahead(chunks)
+    try:
+        for path, rows in chunks:
+            sent.append((path, rows))
+            inserted += send_chunk(connection, "user_data", path, rows,
+                                   method)
+    finally:
+        chunks.close()
+    return sent, inserted
+
+
+COLUMNS = ("user_id", "line", "name", "email", "age")  # a row's fields
+LOAD_DATA = (" IGNORE INTO TABLE {table} CHARACTER SET utf8mb4 "
+             "FIELDS TERMINATED BY X'09' ESCAPED BY '' "  # tab, newline: as
+             "LINES TERMINATED BY X'0A' ({columns})")  # NO_BACKSLASH_ESCAPES
+
+
+def send_chunk(connection, table, path, rows, method):
+    """Send the ``rows`` rows of the chunk file at ``path`` to ``table``.
+
+    Rows whose id ``table`` has are skipped. Only the staging table
+    keeps the line numbers. By ``LOAD DATA LOCAL INFILE`` the server
+    reads the file itself; else ``INSERT``s of about
+    ``method.insert_bytes`` of whole rows each carry its rows, escaped
+    already (``as_values``). Each statement must warn of nothing but
+    the ids it skipped (``confirmed``). Return how many rows were
     inserted.
     """
-    line = table == "load_staging"
-    columns = COLUMNS if line else COLUMNS[:1] + COLUMNS[2:]
-    if how.local:
-        cursor.execute(LOAD.format(table=table, columns=", ".join(
-            COLUMNS if line else columns[:1] + ("@line",) + columns[1:])),
-            (clean,))
-        return confirmed(cursor, size, cursor.rowcount,
-                         cursor.warning_count)
-    sql = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES "
-    total = 0
-    with open(clean, "rb") as source:
-        if how.quote:
-            for rows in blocks(source, how.size):
-                done = how.run(sql.encode() + values(rows, line))
-                total += confirmed(cursor, rows.count(b"\n"),
-                                   done["affected_rows"],
-                                   done["warning_count"])
-            return total
-        sql += f"({', '.join(['%s'] * len(columns))})"
-        for rows in iter(lambda: list(islice(source, how.rows)), []):
-            rows = b"".join(rows).decode().translate(TABS).split("\n")
-            cursor.executemany(sql, [
-                fields if line else fields[:1] + fields[2:]
-                for fields in map(methodcaller("split", "\t"), rows[:-1])])
-            total += confirmed(cursor, len(rows) - 1, cursor.rowcount,
-                               cursor.warning_count)
-    return total
+    staging = table == "load_staging"
+    if method.local_infile:
+        columns = COLUMNS if staging else ("user_id", "@line") + COLUMNS[2:]
+        sql = (b"LOAD DATA LOCAL INFILE "
+               + driver.literal(os.fsencode(path), method.sql_mode)
+               + LOAD_DATA.format(table=table,
+                                  columns=", ".join(columns)).encode())
+        return confirmed(connection, rows, connection.cmd_query(sql))
+    columns = COLUMNS if staging else COLUMNS[:1] + COLUMNS[2:]
+    insert = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES "
+    inserted = 0
+    with open(path, "rb") as chunk:
+        while block := chunk.read(method.insert_bytes):
+            block += chunk.readline()  # the rest of the last row
+            done = connection.cmd_query(insert.encode()
+                                        + as_values(block, staging))
+            inserted += confirmed(connection, block.count(b"\n"), done)
+    return inserted
 
 
-def confirmed(cursor, sent, affected, warnings):
-    """Return ``affected``, the rows a statement inserted of ``sent``, if
-    it warned of nothing else than the ids it skipped; else fail the load.
+def as_values(rows, staging):
+    """Return escaped ``rows`` of a chunk file as an INSERT's VALUES.
 
-    ``IGNORE`` skips a row whose id the table has, with one warning
-    (1062, duplicate entry) each. It also turns what would be an error
-    into a warning, and goes on: a value cut short, a character the
-    column cannot hold. Such a warning makes the count larger than the
-    rows skipped. The error quotes the first warning that is not 1062
-    (``SHOW WARNINGS`` keeps the first ``max_error_count`` only).
+    Their names and emails are escaped already (``as_rows``): each of
+    the rows' separators becomes the end of a string literal and the
+    start of the next. The line number is a value of its own for the
+    staging table, else a comment: one chunk file serves both tables
+    as it is (taking it out instead costs about 5% of a load by
+    INSERTs: docs/loading.md).
     """
+    return b"('" + rows[:-1].replace(b"\t", b"','").replace(
+        b"\x02", b"','" if staging else b"'/*").replace(
+        b"\x03", b"','" if staging else b"*/,'").replace(
+        b"\n", b"'),('") + b"')"
+
+
+def confirmed(connection, sent, done):
+    """Return the rows a statement inserted of ``sent``, if it warned of
+    nothing else than the ids it skipped; else fail the load.
+
+    ``done`` is what ``cmd_query`` returned for it. ``IGNORE`` skips a
+    row whose id the table has, with one warning (1062, duplicate
+    entry) each. It also turns what would be an error into a warning,
+    and goes on: a value cut short, a character the column cannot hold.
+    Such a warning makes the count larger than the rows skipped. The
+    error quotes the first warning that is not 1062 (``SHOW WARNINGS``
+    keeps the first ``max_error_count`` only).
+    """
+    affected, warnings = done["affected_rows"], done["warning_count"]
     if warnings == sent - affected:
         return affected
-    cursor.execute("SHOW WARNINGS")
     said = next((f"{message} ({level} {code})" for level, code, message
-                 in cursor.fetchall() if code != 1062),
+                 in fetched(connection, "SHOW WARNINGS") if code != 1062),
                 f"{warnings} warnings for {sent - affected} rows skipped")
     raise db.SetupError(f"user_data did not take the rows as they were "
                         f"sent: {said}; nothing was loaded, the table was "
@@ -688,137 +830,33 @@ def confirmed(cursor, sent, affected, warnings):
                         "(SHOW CREATE TABLE user_data)")
 
 
-def blocks(source, size):
-    """Yield the rows of the file ``source`` in blocks of whole rows.
+STAGING = """CREATE TEMPORARY TABLE load_staging (
+    line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
+    name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
+    age DECIMAL(5,2) NOT NULL) DEFAULT CHARSET=utf8mb4"""
+REPEATS = """SELECT s.line, d.first
+    FROM (SELECT user_id, MIN(line) AS first FROM load_staging
+          GROUP BY user_id HAVING COUNT(*) > 1) AS d
+    JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
+    ORDER BY s.line"""
 
-    A block is ``size`` bytes and the rest of the row they end in.
+
+def reject_repeats(connection, sent, method, rejects):
+    """Reject the rows that repeat an earlier row's id; return how many.
+
+    ``IGNORE`` kept the row already in the table, or the first of the
+    file's rows with an id, so the table is right already. To tell a
+    row whose id was present from one that repeats the file's, the
+    chunks ``sent`` go to a staging table as well, that keeps their
+    lines; the server finds the repeats there, and ``rejects`` writes
+    them (``Rejects.add_repeats``), read row by row: never all at once.
     """
-    while block := source.read(size):
-        yield block + source.readline()
-
-
-def values(rows, line):
-    """Return escaped ``rows`` of a chunk file as an INSERT's VALUES.
-
-    Their names and emails are escaped already (``as_rows``): each of
-    the rows' separators becomes the end of a string literal and the
-    start of the next. The line number is a value of its own if
-    ``line``, else a comment.
-    """
-    return b"('" + rows[:-1].replace(b"\t", b"','").replace(
-        b"\x02", b"','" if line else b"'/*").replace(
-        b"\x03", b"','" if line else b"*/,'").replace(b"\n", b"'),('") + b"')"
-
-
-def method(connection, escaper, local, packet):
-    """Return how rows go to the server of ``connection``: a ``Method``.
-
-    - ``local``: the server allows ``LOCAL INFILE``; ``LOAD DATA`` reads
-      the chunk files.
-    - Else multi-row ``INSERT``s, sent by ``run``. With the C extension
-      the check thread escapes the rows with ``quote``, the driver's own
-      escaping, on ``escaper``: a connection of its own, as a connection
-      may not serve two threads at once; used only if it escapes as
-      ``connection`` does and leaves the separators alone. An INSERT
-      then holds about ``size`` bytes of rows, a quarter of the server's
-      largest packet (``packet`` bytes) at most. Without it, parameter
-      binding, ``rows`` rows an INSERT.
-
-    ``line`` is how the rows give their line number (``as_rows``).
-    """
-    rows = max(1, min(BATCH, packet // 2 // WIDEST))
-    size = max(4096, min(STATEMENT, packet // 4))
-    if local:
-        return Method(True, LOCAL_LINE, None, None, size, rows)
-    mine = driver.quoter(connection)
-    quote = escaper and driver.quoter(escaper)
-    if quote and not (quote(PROBE) == mine(PROBE)
-                      and quote(SEPARATORS) == b"'" + SEPARATORS + b"'"):
-        quote = None
-    return Method(False, INSERT_LINE, quote, connection.cmd_query, size,
-                  rows)
-
-
-def send(conf, make, folder, rejects):
-    """Load the chunks of clean rows in one transaction: all, or none.
-
-    ``make(how)`` returns the chunks (``write_chunks``), once ``how``
-    is known (``method``). Return ``(total, inserted, repeats,
-    method)``. ``IGNORE`` keeps the row already in the table, or the
-    first of the file's rows with an id, so the table is right after
-    the first pass. When some rows were not inserted (their id is
-    present, or repeated in the file), the rows go to a staging table
-    as well, to find the repeats and their lines for the rejects file;
-    the rest were already present.
-    """
-    connection = db.connect(conf, allow_local_infile_in_path=folder)
-    escaper = None
+    cursor = connection.cursor()
     try:
-        cursor = connection.cursor()
-        check_table(cursor)
-        cursor.execute("SELECT @@GLOBAL.local_infile, "
-                       "@@SESSION.max_allowed_packet")
-        local, packet = cursor.fetchone()
-        if not local and driver.fast(connection):
-            try:  # the check thread's own, to the same server
-                escaper = db.connect(conf,
-                                     servers=[db.server_of(connection)])
-            except db.SetupError:  # then by parameter binding
-                pass
-        how = method(connection, escaper, local, packet)
-        chunks = ahead(make(how))
-        try:
-            connection.start_transaction()
-            written, total, inserted, repeats = [], 0, 0, 0
-            for path, rows in chunks:
-                written.append((path, rows))
-                total += rows
-                inserted += put(cursor, "user_data", path, rows, how)
-        finally:
-            chunks.close()  # first, so that no thread writes or escapes
-        if inserted < total:
-            cursor.execute(STAGING)
-            for path, rows in written:
-                put(cursor, "load_staging", path, rows, how)
-            cursor.execute(REPEATS)  # read row by row: never all at once
-            repeats = rejects.add_repeats(cursor)
-        connection.commit()
+        cursor.execute(STAGING)
+        for path, rows in sent:
+            send_chunk(connection, "load_staging", path, rows, method)
+        cursor.execute(REPEATS)
+        return rejects.add_repeats(cursor)
+    finally:
         cursor.close()
-    finally:
-        if escaper is not None:
-            db.close_quietly(escaper)
-        db.close_quietly(connection)
-    name = "LOAD DATA LOCAL INFILE" if how.local else "multi-row INSERT"
-    return total, inserted, repeats, name
-
-
-def load(conf, path):
-    """Load the CSV at ``path`` into user_data; report and return the counts.
-
-    The load runs on a connection of its own, made with settings
-    ``conf``, one that may read a single private folder
-    holding nothing but the clean rows. The CSV is checked in a thread
-    while the server loads the rows checked before. The one-line report
-    goes to stderr, with the loader's notes: stdout stays the course's.
-    """
-    rejects = Rejects(path)  # before the CSV is opened: it may raise
-    rows, width, where = read_header(path)
-    folder = tempfile.mkdtemp(prefix="user-data-load-")
-    done = False
-    try:
-        total, inserted, repeats, name = send(
-            conf, lambda how: write_chunks(rows, width, where, rejects,
-                                           folder, how), folder, rejects)
-        done = True
-    finally:
-        rows.close()
-        rejects.close(keep=done)  # a failed load leaves no rejects file
-        shutil.rmtree(folder)
-    counts = Counts(inserted, total - inserted - repeats, rejects.count,
-                    name)
-    print(f"{path}: {counts.loaded} loaded, {counts.present} already "
-          f"present, {counts.rejected} rejected"
-          + (f" (see {rejects.path})" if counts.rejected else "")
-          + ("; nothing changed" if not counts.loaded else ""),
-          file=sys.stderr)
-    return counts

@@ -7,12 +7,14 @@ Run it to create the database and its ``user_data`` table and load a CSV::
     ./seed.py big.csv          # or any file of the same shape
 
 It holds the course's prototypes (``connect_db``, ``create_database``,
-``connect_to_prodev``, ``create_table``, ``insert_data``) and what the
-numbered scripts import: a stream of raw rows read only as they are
-consumed (``stream_rows``), their conversion into user dicts
-(``as_users``, ``to_age``) and the way every script ends (``run``).
-Settings are ``db.settings()``, read once from the environment and
-``.env``; importing this module connects to nothing.
+``connect_to_prodev``, ``create_table``, ``insert_data``), the way every
+script ends (``run``) and, with the default settings, a connection
+(``connect``) and a stream of raw rows read only as they are consumed
+(``stream_rows``). The numbered scripts import this module alone: it
+passes on what they use of ``db``, where rows are made (``as_users``,
+``to_age``, ``check_int``). Settings are ``db.settings()``, read once
+from the environment and ``.env``; importing this module connects to
+nothing.
 
 The layers, each importing only those below it: ``driver`` (the
 connector's internals), ``db`` (settings, connections, streams),
@@ -20,8 +22,6 @@ connector's internals), ``db`` (settings, connections, streams),
 """
 import os
 import sys
-from decimal import Decimal
-from functools import lru_cache
 
 import mysql.connector
 
@@ -29,8 +29,10 @@ import db
 import loader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SetupError, check_int, close_quietly = (  # for the tasks and the tests
-    db.SetupError, db.check_int, db.close_quietly)
+# What the numbered scripts use besides the course's functions, made in
+# db.py: the user dicts of raw rows, ages, argument checks, errors.
+SetupError, as_users, check_int, close_quietly, to_age = (
+    db.SetupError, db.as_users, db.check_int, db.close_quietly, db.to_age)
 TABLE = f"""CREATE TABLE IF NOT EXISTS user_data (
     user_id CHAR(36) PRIMARY KEY,
     name VARCHAR(255) NOT NULL,
@@ -116,35 +118,6 @@ def stream_rows(sql, size=1000, key=None):
     ``db.stream_rows``.
     """
     return db.stream_rows(db.settings(), sql, size, key)
-
-
-@lru_cache(maxsize=None)
-def to_age(raw):
-    """Turn a stored age into an int when whole, else a ``Decimal``.
-
-    Ages repeat, so each distinct value is converted once.
-
-    >>> to_age(b"67.00"), to_age(b"25.50")
-    (67, Decimal('25.50'))
-    """
-    age = Decimal(raw.decode() if isinstance(raw, bytes) else raw)
-    return int(age) if age == age.to_integral_value() else age
-
-
-def as_users(rows):
-    """Turn raw ``(user_id, name, email, age)`` rows into user dicts.
-
-    seed.py has no loop budget: the course's files call this through
-    ``map``. A comprehension with a dict display is the fastest way
-    CPython has to build the dicts (2.5x ``map(dict, zip(...))``).
-
-    >>> as_users([(b"0a", b"Zo\\xc3\\xab", b"z@x.io", b"25.00")])
-    [{'user_id': '0a', 'name': 'Zoë', 'email': 'z@x.io', 'age': 25}]
-    """
-    text, age = bytes.decode, to_age
-    return [{"user_id": text(user_id), "name": text(name),
-             "email": text(email), "age": age(raw)}
-            for user_id, name, email, raw in rows]
 
 
 def run(main):

@@ -76,7 +76,6 @@ def test_pure_python_connection_is_not_fast(server):
     connection = seed.connect(database=False, use_pure=True)
     try:
         assert not driver.fast(connection)
-        assert driver.quoter(connection) is None
     finally:
         connection.close()
 

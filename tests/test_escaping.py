@@ -5,12 +5,12 @@ Python's format markers and any Unicode are loaded by ``insert_data``
 and read back with SQL: each must be stored exactly as the CSV has it,
 and ``user_data`` must still be there. Each way rows reach the server is
 tried: ``LOAD DATA LOCAL INFILE``; multi-row ``INSERT``s built from rows
-escaped by the driver's ``escape_string``, with the server in its
-default mode and in ``NO_BACKSLASH_ESCAPES`` mode (where a backslash is
-an ordinary character, and escaping must know it); the parameter
-binding used when the escaping connection does not escape as the
-sending one does; and the pure-Python driver's, in a process without
-the C extension, in both modes. The chunks, the INSERTs and
+escaped by the connector's own escaping (``driver.escaped``), told the
+session's ``sql_mode``, with the server in its default mode and in
+``NO_BACKSLASH_ESCAPES`` mode (where a backslash is an ordinary
+character, and escaping must know it); the same with the pure-Python
+driver, in a process without the C extension, in both modes. The
+chunks, the INSERTs and
 the batches checked at once are made small, so that every boundary
 falls among these values; a repeated record sends them through the
 staging table too.
@@ -22,6 +22,8 @@ import subprocess
 import driver
 import loader
 import pytest
+from mysql.connector.connection import MySQLConnection
+from mysql.connector.connection_cext import CMySQLConnection
 
 from testlab import DEADLINE, PYTHON, ROOT, seed
 
@@ -75,7 +77,6 @@ WAYS = {
     "LOAD DATA, NO_BACKSLASH_ESCAPES": (LOAD, 1, True),
     "INSERT, escaped": (INSERT, 0, False),
     "INSERT, escaped, NO_BACKSLASH_ESCAPES": (INSERT, 0, True),
-    "INSERT, escaping connections disagree": (INSERT, 0, False),
 }
 
 
@@ -117,12 +118,11 @@ def admin_sql_mode(server):
 
 
 @pytest.fixture(params=sorted(WAYS))
-def way(request, server, monkeypatch):
+def way(request, server):
     """Each way rows reach the server; yield its name, a key of WAYS.
 
     The server allows LOCAL INFILE or not, is in NO_BACKSLASH_ESCAPES
-    mode or not (new connections take the global mode); for the
-    disagreeing connections the second escaping differs. All is
+    mode or not (new connections take the global mode). All is
     restored after.
     """
     _, allowed, plain_backslash = WAYS[request.param]
@@ -131,17 +131,6 @@ def way(request, server, monkeypatch):
     if plain_backslash:
         server.admin("SET GLOBAL sql_mode = "
                      "CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')")
-    if "disagree" in request.param:
-        made = []
-        quoter = driver.quoter
-
-        def second_differs(connection):
-            """Return the real quoter, then one that escapes nothing."""
-            made.append(connection)
-            real = quoter(connection)
-            return real if len(made) == 1 else (
-                lambda data: b"'" + data + b"'")
-        monkeypatch.setattr(driver, "quoter", second_differs)
     yield request.param
     server.admin("SET GLOBAL local_infile = 1")
     server.admin(f"SET GLOBAL sql_mode = '{before}'")
@@ -155,27 +144,26 @@ def small(monkeypatch):
     Chunks of 16 rows (the first of 5), batches of 7 records, INSERTs
     of 4 KiB of rows (the least the loader makes).
     """
-    for name, value in (("CHUNK", 16), ("FIRST", 5), ("STEP", 7),
-                        ("STATEMENT", 1)):
+    for name, value in (("CHUNK_ROWS", 16), ("FIRST_CHUNK_ROWS", 5),
+                        ("CHECK_ROWS", 7), ("INSERT_BYTES", 1)):
         monkeypatch.setattr(loader, name, value)
 
 
 def watch_method(monkeypatch):
     """Record the ``loader.Method`` of each load; return the list.
 
-    With each, how its ``quote`` escapes a backslash and a quote (None
-    without one), asked at once: its connection is closed after the load.
+    With each, how its ``sql_mode`` escapes a backslash and a quote.
     """
     seen = []
-    method = loader.method
+    choose_method = loader.choose_method
 
     def watching(*args):
         """Note the method chosen."""
-        how = method(*args)
-        seen.append((how, how.quote and how.quote(b"\\'")))
-        return how
+        method = choose_method(*args)
+        seen.append((method, driver.escaped(b"\\'", method.sql_mode)))
+        return method
 
-    monkeypatch.setattr(loader, "method", watching)
+    monkeypatch.setattr(loader, "choose_method", watching)
     return seen
 
 
@@ -214,11 +202,10 @@ def test_nasty_values_round_trip(database, tmp_path, capsys, monkeypatch,
     capsys.readouterr()
     assert counts.method == WAYS[way][0]
     assert counts[:3] == (len(rows), 0, 1)
-    ((how, quoted),) = seen
-    escaped = way.startswith("INSERT, escaped")
-    assert (how.quote is not None) == escaped
-    if escaped:  # the check thread escaped as the server's mode says
-        assert quoted == (b"'\\'''" if WAYS[way][2] else b"'\\\\\\''")
+    ((method, escaped),) = seen
+    assert method.local_infile == (WAYS[way][0] == LOAD)
+    assert ("NO_BACKSLASH_ESCAPES" in method.sql_mode) == WAYS[way][2]
+    assert escaped == (b"\\''" if WAYS[way][2] else b"\\\\\\'")
     assert table_exists(database)
     assert stored(database) == {email: (name, decimal(age))
                                 for name, email, age in rows}
@@ -230,13 +217,16 @@ def test_nasty_values_round_trip(database, tmp_path, capsys, monkeypatch,
     assert next(csv.reader([reject["record"]])) == list(repeat)
 
 
-def test_escaping_follows_no_backslash_escapes(server, database):
-    """The driver's quoter escapes as the connection's server expects.
+@pytest.mark.parametrize("pure", [False, True],
+                         ids=["C extension", "pure Python"])
+def test_escaping_follows_no_backslash_escapes(server, database, pure):
+    """``driver.literal`` escapes as the session's ``sql_mode`` says.
 
     In the default mode a backslash and a quote are escaped with a
     backslash; in NO_BACKSLASH_ESCAPES mode a backslash is left alone
-    and a quote doubled. The literal it makes reads back as the value,
-    in each mode.
+    and a quote doubled. Every nasty value and email, made a literal for
+    the connection's ``sql_mode``, reads back as itself, in each mode,
+    with either driver.
     """
     value = "a\\b'c\"d\\"
     before = admin_sql_mode(server)
@@ -246,13 +236,19 @@ def test_escaping_follows_no_backslash_escapes(server, database):
             if mode == "plain":
                 server.admin("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode,"
                              " ',NO_BACKSLASH_ESCAPES')")
-            connection = seed.connect()
+            connection = seed.connect(use_pure=pure)
             try:
-                quote = driver.quoter(connection)
-                assert quote(value.encode()) == expected, mode
+                assert type(connection) is (MySQLConnection if pure
+                                            else CMySQLConnection)
+                sql_mode = connection.sql_mode
+                assert ("NO_BACKSLASH_ESCAPES" in sql_mode) == (
+                    mode == "plain")
+                assert driver.literal(value.encode(), sql_mode) == expected
                 cursor = connection.cursor()
-                cursor.execute(b"SELECT " + quote(value.encode()))
-                assert cursor.fetchall() == [(value,)], mode
+                for text in [value] + NASTY + EMAILS:
+                    cursor.execute(b"SELECT " + driver.literal(
+                        text.encode(), sql_mode))
+                    assert cursor.fetchall() == [(text,)], (mode, text)
                 cursor.close()
             finally:
                 seed.close_quietly(connection)
@@ -269,7 +265,8 @@ import mysql.connector
 from mysql.connector.connection import MySQLConnection
 import loader, seed
 assert not mysql.connector.HAVE_CEXT
-for name, value in (("CHUNK", 16), ("FIRST", 5), ("STEP", 7), ("BATCH", 4)):
+for name, value in (("CHUNK_ROWS", 16), ("FIRST_CHUNK_ROWS", 5),
+                    ("CHECK_ROWS", 7), ("INSERT_BYTES", 1)):
     setattr(loader, name, value)
 connection = seed.connect()
 try:
@@ -288,10 +285,11 @@ def test_pure_python_driver_round_trip(server, database, tmp_path,
     """Without the C extension, every value is stored exactly, too.
 
     The load runs in a process whose import of the C extension fails,
-    on a server refusing LOCAL INFILE: the pure-Python driver's
-    parameter binding sends the rows, 4 to an INSERT, in chunks of 16
-    (the first of 5), in the server's default mode and in
-    NO_BACKSLASH_ESCAPES mode; a repeat goes through the staging table.
+    on a server refusing LOCAL INFILE: the pure-Python driver sends the
+    rows, escaped for the session's ``sql_mode``, in INSERTs of 4 KiB,
+    in chunks of 16 (the first of 5), in the server's default mode and
+    in NO_BACKSLASH_ESCAPES mode; a repeat goes through the staging
+    table.
     It replaces a test that made ``driver.fast`` say False on a C
     extension connection: that ran the C cursor's binding, not this.
     """
@@ -318,4 +316,7 @@ def test_pure_python_driver_round_trip(server, database, tmp_path,
                                 for name, email, age in rows}
     with open(path + ".rejects.csv", encoding="utf-8", newline="") as text:
         (reject,) = list(csv.DictReader(text))
+    first = [email for _, email, _ in rows].index(repeat[1].lower()) + 2
+    assert reject["line"] == str(len(rows) + 2)
+    assert reject["reason"] == f"repeats the user_id of line {first}"
     assert next(csv.reader([reject["record"]])) == list(repeat)

@@ -418,7 +418,7 @@ def test_first_repeat_wins_across_chunks(database, tmp_path, capsys,
     Chunks of two rows, each sorted by id: repeats fall in the same chunk
     and in later ones, and one id is also in the table already.
     """
-    monkeypatch.setattr(loader, "CHUNK", 2)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 2)
     add_present(database)
     text, _ = dirty_text(['"A1","a@example.com","1"',
                           '"A2","a@example.com","2"',
@@ -492,9 +492,9 @@ def test_repeats_as_the_file_has_them_across_chunks(database, tmp_path,
     blank lines are no records, one id is in the table already (not a
     repeat) and one record is rejected for its age.
     """
-    monkeypatch.setattr(loader, "FIRST", 3)
-    monkeypatch.setattr(loader, "CHUNK", 4)
-    monkeypatch.setattr(loader, "STEP", 2)
+    monkeypatch.setattr(loader, "FIRST_CHUNK_ROWS", 3)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(loader, "CHECK_ROWS", 2)
     add_present(database)
     records = [
         ["A1", "a@example.com", "1", ""],
@@ -581,16 +581,16 @@ def test_file_changed_before_repeats_are_read_fails(database, tmp_path,
     text, _ = dirty_text(['"Multi","m@example.com","1"',
                           '"Again","M@example.com","2"'])
     path = write(tmp_path / "changed.csv", text)
-    put = loader.put
+    send_chunk = loader.send_chunk
 
-    def changing(cursor, table, *chunk):
+    def changing(connection, table, *rest):
         """Put a line before the records once the staging table fills."""
         if table == "load_staging":
             write(tmp_path / "changed.csv",
                   text.replace("\n", '\n"Longer","\nstart","3"\n', 1))
-        return put(cursor, table, *chunk)
+        return send_chunk(connection, table, *rest)
 
-    monkeypatch.setattr(loader, "put", changing)
+    monkeypatch.setattr(loader, "send_chunk", changing)
     with pytest.raises(seed.SetupError, match=re.escape(
             f"{path}: line 4 is not where a record starts any more: was the "
             "file changed while it was loaded? load it again")):
@@ -695,7 +695,7 @@ def test_non_utf8_bytes_name_the_line(database, tmp_path, capsys,
     sent first. Nothing is loaded, and no rejects file is left.
     """
     add_present(database)
-    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 1_000)
     seen = watch_puts(monkeypatch)
     path = tmp_path / "latin1.csv"
     good = [f'"User {n}","user{n}@example.com","{n % 90}"'
@@ -720,7 +720,7 @@ def test_oversized_field_fails_naming_the_line(database, tmp_path,
     1,000 rows before it were sent to the server already.
     """
     add_present(database)
-    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 1_000)
     seen = watch_puts(monkeypatch)
     path = tmp_path / "huge.csv"
     good = [f'"User {n}","user{n}@example.com","{n % 90}"'
@@ -790,7 +790,7 @@ def test_failed_load_leaves_table_as_before(server, database, tmp_path,
     seed.insert_data(database, str(tmp_path / "small.csv"))
     before = table(database)
     big = make_csv(tmp_path / "big.csv", 5_000, seed_value=7)
-    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 1_000)
     cursor = database.cursor()
     cursor.execute(
         "CREATE TRIGGER fault BEFORE INSERT ON user_data FOR EACH ROW IF "
@@ -846,21 +846,22 @@ def test_local_infile_only_from_the_private_folder(database, tmp_path):
 
 
 def watch_puts(monkeypatch):
-    """Record each chunk ``loader.put`` sends: its folder's mode and files.
+    """Record each chunk ``loader.send_chunk`` sends: its folder's mode
+    and files.
 
     Return the list the records go to.
     """
     seen = []
-    put = loader.put
+    send_chunk = loader.send_chunk
 
-    def watching(cursor, table, clean, *rest):
+    def watching(connection, table, path, *rest):
         """Note the chunk's folder as the server is sent the chunk."""
-        folder = os.path.dirname(clean)
+        folder = os.path.dirname(path)
         seen.append((folder, stat.S_IMODE(os.stat(folder).st_mode),
                      sorted(os.listdir(folder))))
-        return put(cursor, table, clean, *rest)
+        return send_chunk(connection, table, path, *rest)
 
-    monkeypatch.setattr(loader, "put", watching)
+    monkeypatch.setattr(loader, "send_chunk", watching)
     return seen
 
 
@@ -874,7 +875,7 @@ def test_loader_folder_is_private_and_removed(database, tmp_path, capsys,
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(temp))
-    monkeypatch.setattr(loader, "CHUNK", 1_000)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 1_000)
     seen = watch_puts(monkeypatch)
     path = make_csv(tmp_path / "users.csv", 3_500)
     counts, _, _ = load(database, path, capsys)

@@ -5,7 +5,7 @@ a large one, and reports its own peak RSS (``ru_maxrss``). A generator
 that really streams peaks at the same height over 200,000 rows as over
 10,000; ``cursor.fetchall()``, the control, must grow by far more, which
 shows the measurement can see growth at all. A load of a large CSV must
-peak as low as a load of a small one, ``loader.CHUNK`` rows bounding it.
+peak as low as a load of a small one, ``loader.CHUNK_ROWS`` rows bounding it.
 
 Why a margin of MARGIN_MB (8 MB). A run's peak is the interpreter, the
 driver, pytest (imported with conftest) and one batch or page: about 40
@@ -45,7 +45,7 @@ GROWTH_MB = 40  # growth the fetchall control must show, at least
 CHUNK_MB = 16  # growth one 200,000-row chunk must show (about 27 MB: the
 #                loader keeps a row in about 140 bytes), twice MARGIN_MB
 PAGE = 2_000  # lazy_paginate's page: 100 LIMIT/OFFSET pages over BIG
-CHUNK = 5_000  # loader.CHUNK in the load runs: 4 and 40 chunks
+CHUNK = 5_000  # loader.CHUNK_ROWS in the load runs: 4 and 40 chunks
 LOADS = {"small": 20_000, "big": BIG}  # rows in the CSVs loaded
 TABLES = {"small": ("ALX_prodev_mem_small", SMALL),
           "big": ("ALX_prodev_mem_big", BIG)}
@@ -108,7 +108,7 @@ def case_load(arg):
     Return the counts as a dict.
     """
     import loader
-    loader.CHUNK = arg["chunk"]
+    loader.CHUNK_ROWS = arg["chunk"]
     connection = seed.connect()
     try:
         return seed.insert_data(connection, arg["path"])._asdict()
@@ -274,7 +274,7 @@ def test_fetchall_control_grows(tables):
 def test_load_peak_is_bounded_by_a_chunk(csvs, loading):
     """Loading 200,000 rows peaks within 8 MB of loading 20,000 rows.
 
-    With ``loader.CHUNK`` at 5,000 rows both files span several chunks
+    With ``loader.CHUNK_ROWS`` at 5,000 rows both files span several chunks
     (4 and 40), so the peak is about one chunk whatever the file's size.
     Then the control: the same large file in one chunk peaks 40 MB+
     higher, so it is the chunk that bounds the load.

@@ -1,8 +1,8 @@
 """Pure functions, tested without a database server.
 
 ``loader.check`` and ``loader.user_id_for`` (a CSV record's checks and
-its id), ``loader.all_good`` and ``loader.sift`` (the same checks, a
-column at a time), ``average_age`` of 4-stream_ages.py (exact,
+its id), ``loader.check_batch`` and ``loader.checked_rows`` (the same
+rules, a column at a time), ``average_age`` of 4-stream_ages.py (exact,
 half-up, streamed) and seed's ``to_age``, ``as_users`` and
 ``check_int``. No test here uses the ``server`` fixture or any other:
 each runs in milliseconds.
@@ -25,8 +25,9 @@ average_age = importlib.import_module("4-stream_ages").average_age
 
 CENT = Decimal("0.01")
 NAMES = ("name", "email", "age")  # the course's header
-DEFAULT = [None, 0, 1, 2]  # check's ``where`` for that header
-WITH_ID = [3, 2, 0, 1]  # header: email, age, name, user_id
+DEFAULT = loader.Layout(3, {"name": 0, "email": 1, "age": 2})  # for it
+WITH_ID = loader.Layout(4, {"email": 0, "age": 1, "name": 2,
+                            "user_id": 3})  # header: email,age,name,user_id
 
 
 def course_id(email):
@@ -72,7 +73,7 @@ def test_check_good_record_without_id(fields, name, email, age):
     the spaces around them trimmed (nothing else: a no-break space, a
     line separator or U+0085 at the ends of a name stay), and the uuid5
     id of its email."""
-    row = loader.check(fields, 3, DEFAULT)
+    row = loader.check(fields, DEFAULT)
     assert row == (course_id(email), name, email, age)
 
 
@@ -83,7 +84,7 @@ def test_check_good_record_with_id_in_any_column_order(fields, name, email,
     (trimmed, lower-cased) and the other fields are cleaned the same."""
     given = uuid.UUID(int=random.Random(email).getrandbits(128))
     record = [fields[1], fields[2], fields[0], f" {str(given).upper()} "]
-    row = loader.check(record, 4, WITH_ID)
+    row = loader.check(record, WITH_ID)
     assert row == (str(given), name, email, age)
 
 
@@ -150,7 +151,7 @@ BAD = [
 def test_check_bad_field_gives_reason_naming_it(fields, field):
     """A bad name, email or age gives a reason string that names it, and
     names no other field."""
-    reason = loader.check(list(fields), 3, DEFAULT)
+    reason = loader.check(list(fields), DEFAULT)
     assert isinstance(reason, str)
     named = {word for word in NAMES + ("user_id",)
              if re.search(rf"\b{word}\b", reason)}
@@ -166,7 +167,7 @@ def test_check_bad_field_gives_reason_naming_it(fields, field):
 def test_check_wrong_field_count_is_a_reason(fields):
     """A record with more or fewer fields than the header is rejected,
     the reason giving both counts."""
-    reason = loader.check(fields, 3, DEFAULT)
+    reason = loader.check(fields, DEFAULT)
     assert isinstance(reason, str)
     assert "field" in reason
     assert str(len(fields)) in reason and "3" in reason
@@ -186,26 +187,37 @@ def test_check_wrong_field_count_is_a_reason(fields):
 ])
 def test_check_bad_user_id_gives_reason_naming_it(user_id):
     """A user_id that is not a UUID is a reason naming user_id."""
-    reason = loader.check(["ada@example.com", "30", "Ada", user_id], 4,
+    reason = loader.check(["ada@example.com", "30", "Ada", user_id],
                           WITH_ID)
     assert isinstance(reason, str)
     assert re.search(r"\buser_id\b", reason), reason
 
 
-# loader.all_good and loader.sift: the column checks agree with check -----
+# loader.check_batch and loader.checked_rows: the column checks agree ----
 
 SPACES = ["", " ", "  "]  # trimmed from around a value
 ENDS = ["\t", "\n", "\r", "\x1c", "\x1f", "\x7f", "\x85", "\u2028",
         "\u00a0", "\u3000"]  # kept there: bad but in a name
 VALUES = {
     "name": ["Ada", "Zoë Ōtani", "Line\u2028Next\x85Row", "N" * 255,
-             "N" * 256, "", "Tab\tIn"],
+             "N" * 256, "", "Tab\tIn", "O'Brien", 'Say "hi"', "Back\\",
+             "Line\nBreak"],  # could pass for two, joined by newlines
     "email": ["ada@example.com", "Zoe@Exämple.jp", "a b@example.com",
+              "o'brien\\@example.com", "a@b.co\nc@d.co",
               "x" * 243 + "@example.com", "x" * 244 + "@example.com",
               "plain"],
     "age": ["0", "36", "999.99", "12.345", "-5", "1e3"],
 }
-LOCAL_ROWS = loader.Method(True, loader.LOCAL_LINE, None, None, 4096, 1)
+# Each way rows are made: unescaped for LOAD DATA, escaped for INSERTs in
+# each mode.
+METHODS = {
+    "LOAD DATA": loader.Method("LOAD DATA LOCAL INFILE", True, "", 4096),
+    "INSERT": loader.Method("multi-row INSERT", False, "STRICT_ALL_TABLES",
+                            4096),
+    "INSERT, NO_BACKSLASH_ESCAPES": loader.Method(
+        "multi-row INSERT", False, "NO_BACKSLASH_ESCAPES", 4096),
+}
+LOCAL_ROWS = METHODS["LOAD DATA"]
 
 
 def random_records(rng, count, where):
@@ -220,27 +232,27 @@ def random_records(rng, count, where):
 
     records = []
     for _ in range(count):
-        fields = [None] * (3 + (where[0] is not None))
-        for at, column in zip(where[1:], NAMES):
-            fields[at] = end() + rng.choice(VALUES[column]) + end()
-        if where[0] is not None:
-            fields[where[0]] = end() + str(uuid.UUID(
+        fields = [None] * where.width
+        for column in NAMES:
+            fields[where.at[column]] = (end() + rng.choice(VALUES[column])
+                                        + end())
+        if "user_id" in where.at:
+            fields[where.at["user_id"]] = end() + str(uuid.UUID(
                 int=rng.getrandbits(128))).upper() + end()
         records.append(fields)
     return records
 
 
-def rows_by_check(records, lines, where):
+def rows_by_check(records, lines, where, method=LOCAL_ROWS):
     """Return the rows ``check`` makes of the good ``records``, and the
     ``(line, record, reason)`` of the others."""
     rows, rejected = [], []
     for line, fields in zip(lines, records):
-        row = loader.check(fields, len(fields), where)
+        row = loader.check(fields, where)
         if isinstance(row, str):
             rejected.append((line, loader.as_csv(fields), row))
         else:
-            rows += loader.as_rows(LOCAL_ROWS, row[:1], [line],
-                                   *zip(row[1:]))
+            rows += loader.as_rows(method, [line], *zip(row))
     return rows, rejected
 
 
@@ -252,18 +264,19 @@ class Collected(list):
         self.append((line, record, reason))
 
 
+@pytest.mark.parametrize("method", sorted(METHODS))
 @pytest.mark.parametrize("where", [DEFAULT, WITH_ID], ids=["no id", "id"])
-def test_all_good_agrees_with_check(where):
+def test_check_batch_agrees_with_check(where, method):
     """For 5,000 random records, one at a time, the column checks accept
     exactly the records ``check`` accepts, and make the same rows: the
-    same values trimmed the same way, the same ids."""
-    rng = random.Random(f"agree-{where}")
+    same values trimmed the same way, the same ids, escaped the same
+    way for INSERTs in either mode."""
+    rng = random.Random(f"agree-{where.width}")
     records = random_records(rng, 5_000, where)
     accepted = 0
     for line, fields in enumerate(records, 2):
-        rows, _ = rows_by_check([fields], [line], where)
-        made = loader.all_good(LOCAL_ROWS, [line], [fields], len(fields),
-                               where)
+        rows, _ = rows_by_check([fields], [line], where, METHODS[method])
+        made = loader.check_batch([line], [fields], where, METHODS[method])
         assert made == (rows or None), fields
         accepted += bool(rows)
     assert 100 < accepted < 4_900  # both kinds, many of each
@@ -271,7 +284,7 @@ def test_all_good_agrees_with_check(where):
 
 @pytest.mark.parametrize("bad", ["\x1fBob", "Bob\x1c", "\tBob", "Bob\n",
                                  "Bob\x7f"])
-def test_sift_rejects_one_bad_name_in_a_thousand(bad):
+def test_checked_rows_rejects_one_bad_name_in_a_thousand(bad):
     """1,000 good records (their names with spaces, U+0085, U+2028 or a
     no-break space around them) and one whose name has a control
     character at an end: the batch fails the column checks, is halved
@@ -287,9 +300,10 @@ def test_sift_rejects_one_bad_name_in_a_thousand(bad):
     rows, rejected = rows_by_check(records, lines, DEFAULT)
     assert len(rows) == 1_000 and len(rejected) == 1
     assert rejected[0][1] == loader.as_csv([bad, "bob@example.com", "7"])
-    assert loader.all_good(LOCAL_ROWS, lines, records, 3, DEFAULT) is None
+    assert loader.check_batch(lines, records, DEFAULT, LOCAL_ROWS) is None
     found = Collected()
-    assert loader.sift(LOCAL_ROWS, lines, records, 3, DEFAULT, found) == rows
+    assert loader.checked_rows(lines, records, DEFAULT, LOCAL_ROWS,
+                               found) == rows
     assert found == rejected
 
 
