@@ -185,6 +185,21 @@ def table_exists(connection):
     return found == [("user_data",)]
 
 
+def assert_rows_and_one_repeat(connection, path, rows, repeat):
+    """Check that the table holds ``rows`` exactly, and that the rejects
+    file of ``path`` holds ``repeat`` alone, the last record, as the file
+    has it, rejected as a repeat of its first email's line."""
+    assert table_exists(connection)
+    assert stored(connection) == {email: (name, decimal(age))
+                                  for name, email, age in rows}
+    with open(path + ".rejects.csv", encoding="utf-8", newline="") as text:
+        (reject,) = list(csv.DictReader(text))
+    first = [email for _, email, _ in rows].index(repeat[1].lower()) + 2
+    assert reject["line"] == str(len(rows) + 2)
+    assert reject["reason"] == f"repeats the user_id of line {first}"
+    assert next(csv.reader([reject["record"]])) == list(repeat)
+
+
 def test_nasty_values_round_trip(database, tmp_path, capsys, monkeypatch,
                                  small, way):
     """Every value is stored exactly as in the CSV, by every way.
@@ -206,15 +221,7 @@ def test_nasty_values_round_trip(database, tmp_path, capsys, monkeypatch,
     assert method.local_infile == (WAYS[way][0] == LOAD)
     assert ("NO_BACKSLASH_ESCAPES" in method.sql_mode) == WAYS[way][2]
     assert escaped == (b"\\''" if WAYS[way][2] else b"\\\\\\'")
-    assert table_exists(database)
-    assert stored(database) == {email: (name, decimal(age))
-                                for name, email, age in rows}
-    with open(path + ".rejects.csv", encoding="utf-8", newline="") as text:
-        (reject,) = list(csv.DictReader(text))
-    first = [email for _, email, _ in rows].index(repeat[1].lower()) + 2
-    assert reject["line"] == str(len(rows) + 2)
-    assert reject["reason"] == f"repeats the user_id of line {first}"
-    assert next(csv.reader([reject["record"]])) == list(repeat)
+    assert_rows_and_one_repeat(database, path, rows, repeat)
 
 
 @pytest.mark.parametrize("pure", [False, True],
@@ -311,12 +318,4 @@ def test_pure_python_driver_round_trip(server, database, tmp_path,
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
         "MySQLConnection", len(rows), 0, 1, INSERT]
-    assert table_exists(database)
-    assert stored(database) == {email: (name, decimal(age))
-                                for name, email, age in rows}
-    with open(path + ".rejects.csv", encoding="utf-8", newline="") as text:
-        (reject,) = list(csv.DictReader(text))
-    first = [email for _, email, _ in rows].index(repeat[1].lower()) + 2
-    assert reject["line"] == str(len(rows) + 2)
-    assert reject["reason"] == f"repeats the user_id of line {first}"
-    assert next(csv.reader([reject["record"]])) == list(repeat)
+    assert_rows_and_one_repeat(database, path, rows, repeat)
