@@ -67,6 +67,7 @@ def test_terminal_shows_progress_then_the_report(database, big_csv):
     assert [line for line in on_screen(written) if line] == [
         CREATED, report(big_csv)]
     shown = bars(written, big_csv)
+    assert shown, "no bar: is tqdm installed? (make installs it)"
     assert shown[0] == (0, 0)
     assert shown[-1] == (100, ROWS)
     assert all(0 <= records <= ROWS and percent <= 100
