@@ -19,10 +19,12 @@ which reads as the data flows, and so does this file, top to bottom:
    session's ``sql_mode``;
 5. report: one line on stderr, and the ``Counts``.
 
-Steps 1 to 3 run in a thread, a chunk ahead of step 4. Every record ends
-up loaded, already present (its ``user_id`` is in the table: left
-untouched) or rejected. The server, not Python, finds ids that are
-present or repeated, so memory stays flat in the file's size.
+Steps 1 to 3 run in a thread, a chunk ahead of step 4; on a terminal,
+a bar shows the records read meanwhile (``Progress``), and gives way
+to the report. Every record ends up loaded, already present (its
+``user_id`` is in the table: left untouched) or rejected. The server,
+not Python, finds ids that are present or repeated, so memory stays
+flat in the file's size.
 """
 import csv
 import os
@@ -54,10 +56,12 @@ def load(conf, path):
     The load runs on a connection of its own, made with settings
     ``conf``, one that may read a single private folder holding nothing
     but the chunk files. The one-line report goes to stderr, with the
-    loader's notes: stdout stays the course's.
+    loader's notes and, on a terminal, the progress (``Progress``):
+    stdout stays the course's.
     """
     rejects = Rejects(path)  # before the CSV is opened: it may raise
-    records, layout = read_header(path)
+    progress = Progress(path)
+    records, layout = read_header(path, progress)
     folder = tempfile.mkdtemp(prefix="user-data-load-")
     done = False
     try:
@@ -67,6 +71,7 @@ def load(conf, path):
         done = True
     finally:
         records.close()
+        progress.close()  # the bar gives way to the report
         rejects.close(keep=done)  # a failed load leaves no rejects file
         shutil.rmtree(folder)
     counts = Counts(inserted, total - inserted - repeats, rejects.count,
@@ -88,17 +93,18 @@ REQUIRED = ("name", "email", "age")
 TRIM = methodcaller("strip", " ")  # only spaces: a control character rejects
 
 
-def read_header(path):
+def read_header(path, progress=None):
     """Open the CSV at ``path``; return its records and their ``Layout``.
 
-    The records are ``read_csv``'s, past the header. Raise ``SetupError``
-    at once for a missing or empty file or a header without the needed
-    columns, before anything is sent to the server.
+    The records are ``read_csv``'s, past the header, counted by
+    ``progress``. Raise ``SetupError`` at once for a missing or empty
+    file or a header without the needed columns, before anything is
+    sent to the server.
     """
     if not os.path.isfile(path):
         raise db.SetupError(f"{path}: no such file: name a CSV file with "
                             'the header "name","email","age"')
-    records = read_csv(path)
+    records = read_csv(path, progress)
     try:
         header = next(records)
         if header is None:
@@ -111,15 +117,17 @@ def read_header(path):
         raise
 
 
-def read_csv(path):
+def read_csv(path, progress=None):
     """Read the CSV at ``path``: its header, then its records in batches.
 
     A generator. It yields the header's fields first (None if the file
     holds no record); then, each time it is sent a number, at most that
     many records, as two lists: the line where each starts (a quoted
     field may span lines) and its fields. It stops after the last one.
-    A blank line is no record. Raise ``SetupError`` for a file that
-    cannot be read as UTF-8 text or as CSV.
+    A blank line is no record. Each batch is counted by ``progress``,
+    if given, with the bytes of the file read so far (a ``Progress``).
+    Raise ``SetupError`` for a file that cannot be read as UTF-8 text
+    or as CSV.
     """
     try:
         with open(path, encoding="utf-8-sig", newline="") as text:
@@ -134,7 +142,11 @@ def read_csv(path):
                 if [] in batch:  # blank lines, not records
                     kept = [pair for pair in zip(lines, batch) if pair[1]]
                     lines, batch = zip(*kept) if kept else ((), ())
+                if progress:
+                    progress.read(len(batch), text.buffer.tell())
                 size = yield lines, batch
+            if progress:
+                progress.finished()
     except UnicodeDecodeError:
         raise db.SetupError(f"{path}: line {first_bad_line(path)} is not "
                             "UTF-8 text: save the file as UTF-8 and load "
@@ -164,6 +176,69 @@ def starts(batch, line):
         line += 1 + sum(field.count("\n") + field.count("\r")
                         - field.count("\r\n") for field in fields)
     return lines
+
+
+def tqdm_on_terminal():
+    """Return tqdm's progress bar class if stderr is a terminal, else None.
+
+    None, too, without tqdm: it is optional (requirements.txt), and
+    imported here only, once stderr is found to be a terminal.
+    """
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+class Progress:
+    """The records of a CSV read so far, shown on a terminal alone.
+
+    A bar on stderr (``tqdm_on_terminal``): the share of the file read,
+    the records read, their rate and the time left. The share is that
+    of the file's bytes, so no first pass counts the records. The bar
+    is drawn once the first records are read, past the header's checks,
+    and erased by ``close``: the report takes its place.
+    """
+
+    FORMAT = ("{desc}: {percentage:3.0f}%|{bar}| {n:,} records read, "
+              "{rate_fmt}, {remaining} left")
+
+    def __init__(self, path):
+        """Show the reading of the CSV at ``path``, if on a terminal."""
+        self.path, self.tqdm, self.bar = path, tqdm_on_terminal(), None
+
+    def read(self, records, position):
+        """Count ``records`` more, read up to byte ``position`` of the file.
+
+        The total is the records the whole file holds at the rate of
+        those read so far: the bar's share is the bytes'.
+        """
+        if self.tqdm is None:
+            return
+        if self.bar is None:
+            self.size = os.path.getsize(self.path)
+            self.bar = self.tqdm(total=1, desc=os.path.basename(self.path),
+                                 bar_format=self.FORMAT,
+                                 unit=" rows", unit_scale=True,
+                                 dynamic_ncols=True, leave=False,
+                                 file=sys.stderr)
+        self.bar.total = max(1, round((self.bar.n + records) * self.size
+                                      / max(1, position)))
+        self.bar.update(records)
+
+    def finished(self):
+        """Show the exact count at 100%: the file is read to its end."""
+        if self.bar is not None:
+            self.bar.total = max(1, self.bar.n)
+            self.bar.refresh()
+
+    def close(self):
+        """Erase the bar, if one was drawn."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 def unreadable_line(path):

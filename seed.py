@@ -6,6 +6,10 @@ Run it to create the database and its ``user_data`` table and load a CSV::
     ./seed.py                  # loads user_data.csv
     ./seed.py big.csv          # or any file of the same shape
 
+On a terminal, a bar shows the load's progress until its one-line
+report takes its place (loader.py's ``Progress``); in a pipe, stderr
+gets the report alone.
+
 It holds the course's prototypes (``connect_db``, ``create_database``,
 ``connect_to_prodev``, ``create_table``, ``insert_data``), the way every
 script ends (``run``) and, with the default settings, a connection

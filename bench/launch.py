@@ -1,7 +1,8 @@
 """Start each case in a subprocess of its own; show progress on a terminal.
 
-Progress (a line with a running clock) goes to stderr on a terminal
-only: in a pipe the benchmark's output is the results alone.
+Progress (a line with a running clock, drawn by tqdm as the loader's
+bar is) goes to stderr on a terminal only: in a pipe the benchmark's
+output is the results alone.
 """
 import contextlib
 import json
@@ -9,7 +10,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import server
 
@@ -27,21 +27,25 @@ def rotated(items, turn):
 
 @contextlib.contextmanager
 def step(text):
-    """Show ``text`` and a running clock on a terminal while a step runs."""
-    if not TTY:
+    """Show ``text`` and a running clock on a terminal while a step runs.
+
+    A tqdm bar of no total, redrawn every quarter of a second by a
+    thread of its own, and erased at the end. Nothing in a pipe, nor
+    without tqdm (the loader's ``tqdm_on_terminal``).
+    """
+    tqdm = server.seed.loader.tqdm_on_terminal()
+    if tqdm is None:
         yield
         return
-    start, done = time.monotonic(), threading.Event()
+    bar = tqdm(desc=text, bar_format="{desc}  {elapsed}", leave=False,
+               dynamic_ncols=True, file=sys.stderr)
+    done = threading.Event()
 
     def tick():
-        """Rewrite the progress line until the step is done."""
+        """Redraw the clock until the step is done."""
         while not done.wait(0.25):
-            sys.stderr.write(f"\r\033[K{text}  {time.monotonic() - start:.0f}"
-                             " s")
-            sys.stderr.flush()
+            bar.refresh()
 
-    sys.stderr.write(f"\r\033[K{text}")
-    sys.stderr.flush()
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
@@ -49,8 +53,7 @@ def step(text):
     finally:
         done.set()
         ticker.join()
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
+        bar.close()
 
 
 def note(text):
@@ -59,7 +62,7 @@ def note(text):
         print(text, file=sys.stderr)
 
 
-def run_case(label, case, database, arg, env=None):
+def run_case(label, case, database, arg, env=None, shows_load=False):
     """Run ``case`` in a subprocess against ``database``; return its result.
 
     ``label`` is the progress line; ``env``, the subprocess's environment
@@ -68,14 +71,25 @@ def run_case(label, case, database, arg, env=None):
     from this one would inherit this one's peak RSS in its ``ru_maxrss``
     (Linux keeps it across exec), and the cases would all look as big
     as the benchmark itself.
+
+    A case that ``shows_load`` (one not timed) has the terminal, if
+    there is one, for its stderr: the loader's own bar shows the records
+    read there, then its report, instead of the step's clock; a case
+    that fails has said why there already.
     """
-    with step(label):
+    on_terminal = shows_load and TTY
+    if on_terminal:
+        note(label)
+    with contextlib.nullcontext() if on_terminal else step(label):
         done = subprocess.run(
             [SHELL, "-c", '"$@"; exit $?', "sh", sys.executable, CASES,
              case, database, json.dumps(arg)],
-            capture_output=True, text=True,
+            stdout=subprocess.PIPE, text=True,
+            stderr=None if on_terminal else subprocess.PIPE,
             env=env or server.environment(database),
             cwd=server.ROOT)
     if done.returncode:
-        sys.exit(f"error: {label} failed:\n{done.stderr.strip()[-2000:]}")
+        sys.exit(f"error: {label} failed" + (
+            " (see above)" if on_terminal
+            else f":\n{done.stderr.strip()[-2000:]}"))
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -85,7 +85,8 @@ def prepare_tables(paths):
         fresh_table(database)
         counts = launch.run_case(f"loading {rows:,} rows into {database}",
                                  "insert_data", database,
-                                 {"path": paths[label]})["value"]
+                                 {"path": paths[label]},
+                                 shows_load=True)["value"]
         if row_count(database) != rows:
             sys.exit(f"error: {database} has {row_count(database)} rows "
                      f"after the load, not {rows}: {counts}")

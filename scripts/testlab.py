@@ -12,19 +12,25 @@ and a table whose reading stops at a chosen row.
   point (a stream or a load blocks there until let go, or killed there).
 - ``wait_for``: a condition awaited with a generous deadline, never a
   fixed sleep.
-- ``run_script``, ``run_piped``, ``make_csv``: the project's scripts, run
-  as a user runs them.
+- ``run_script``, ``run_piped``, ``run_on_terminal``, ``make_csv``: the
+  project's scripts, run as a user runs them; ``on_screen``, what a
+  terminal shows of what they wrote.
 
 Plain Python, no pytest: tests/conftest.py (the fixtures) and bench/
 import it. Both put the project and scripts/ on ``sys.path`` first.
 """
+import fcntl
 import os
+import pty
 import re
 import secrets
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import db
@@ -292,6 +298,75 @@ def run_piped(command, lines, cwd=ROOT, env=None):
                 child.wait()
         process.stderr.close()
     return code, out, err
+
+
+def run_on_terminal(command, cwd=ROOT, env=None, piped_stdout=False):
+    """Run ``command`` on a pseudo-terminal of 100 columns, until it ends.
+
+    Its stderr, and its stdout unless ``piped_stdout``, are the terminal,
+    as a person at a terminal runs it. Return its exit code, what it
+    wrote to the terminal (as written: with ``\\r``, and ``\\r\\n`` for
+    each line end) and what it wrote to the pipe (``piped_stdout``).
+    Both are read until they close, ``DEADLINE`` seconds at most.
+    """
+    terminal, child_side = pty.openpty()
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ,
+                struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env or dict(os.environ),
+            stdin=subprocess.DEVNULL, stderr=child_side,
+            stdout=subprocess.PIPE if piped_stdout else child_side)
+    except BaseException:
+        os.close(terminal)
+        raise
+    finally:
+        os.close(child_side)  # the child's alone: its end is the EOF
+    pipe = process.stdout.fileno() if piped_stdout else None
+    got = {source: bytearray() for source in (terminal, pipe)
+           if source is not None}
+    reading, deadline = set(got), time.monotonic() + DEADLINE
+    try:
+        while reading:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{command} still ran after "
+                                     f"{DEADLINE} s")
+            for source in select.select(list(reading), [], [], left)[0]:
+                try:
+                    data = os.read(source, 1 << 16)
+                except OSError:  # EIO: the terminal's other side closed
+                    data = b""
+                got[source] += data
+                if not data:
+                    reading.discard(source)
+        code = process.wait(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(terminal)
+        if piped_stdout:
+            process.stdout.close()
+    return (code, got[terminal].decode(),
+            got[pipe].decode() if piped_stdout else "")
+
+
+def on_screen(written):
+    """Return the lines a terminal shows once ``written`` is written to it.
+
+    Each line as its last carriage returns left it (what comes after a
+    ``\\r`` is written over the start of the line), with no spaces at
+    its end. Only ``\\r`` and ``\\n`` are understood: no escape sequence.
+    """
+    assert "\x1b" not in written, "an escape sequence: see on_screen"
+    lines = []
+    for line in written.replace("\r\n", "\n").split("\n"):
+        shown = ""
+        for part in line.split("\r"):
+            shown = part + shown[len(part):]
+        lines.append(shown.rstrip())
+    return lines
 
 
 def make_csv(path, rows, seed_value=2025):

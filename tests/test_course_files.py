@@ -6,7 +6,8 @@ ours, byte for byte as the course publishes them (below), and each runs
 as the course shows: ``0-main.py`` prints its four lines, ``1-main.py``
 six users (it calls the module ``0-stream_users`` itself), ``2-main.py``
 and ``3-main.py`` print every user, or stop quietly when piped to
-``head``; ``4-stream_ages.py`` is run as a script.
+``head``; ``4-stream_ages.py`` is run as a script. On a terminal each
+shows the same, with tqdm (the load's bar is erased) or without it.
 """
 import glob
 import os
@@ -15,8 +16,9 @@ import subprocess
 
 import pytest
 
-from testlab import PYTHON, ROOT, run_piped
+from testlab import PYTHON, ROOT, on_screen, run_on_terminal, run_piped
 from test_course import expected_users, query
+from test_progress import WITHOUT_TQDM
 
 COURSE_MAINS = {
     "0-main.py": (
@@ -113,6 +115,20 @@ def run(folder, script, head=None):
     return done.returncode, done.stdout, done.stderr
 
 
+def run_at_terminal(folder, script, piped_stdout, tqdm=True):
+    """Run ``script`` as ``run`` does, but on a pseudo-terminal.
+
+    Its stderr is the terminal, and its stdout too unless
+    ``piped_stdout``; without ``tqdm``, tqdm is made unimportable first.
+    Return the exit code, what the terminal got and the piped stdout
+    (``run_on_terminal``).
+    """
+    command = [PYTHON, script] if tqdm else [PYTHON, "-c", WITHOUT_TQDM,
+                                             script]
+    return run_on_terminal(command, cwd=folder, piped_stdout=piped_stdout,
+                           env=dict(os.environ, MYSQL_DATABASE="ALX_prodev"))
+
+
 @pytest.fixture
 def prodev(course_copy, configure):
     """The course's copy, with this process's settings on ALX_prodev."""
@@ -200,3 +216,31 @@ def test_4_stream_ages_as_a_script(prodev):
     assert (code, err) == (0, "")
     ((average,),) = query("SELECT ROUND(AVG(age), 2) FROM user_data")
     assert out == f"Average age of users: {average}\n"
+
+
+SCRIPTS = [*COURSE_MAINS, "4-stream_ages.py"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_mains_without_tqdm_on_a_terminal(prodev, script):
+    """Without tqdm, on a terminal: stdout is the same, byte for byte, as
+    in a pipe, and the terminal gets what stderr got there: no bar, no
+    warning. ``0-main.py`` loads the CSV again in both runs."""
+    code, out, err = run(prodev, script)
+    assert run_at_terminal(prodev, script, True, tqdm=False) == (
+        code, err.replace("\n", "\r\n"), out)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_mains_on_a_terminal_show_what_a_pipe_gets(prodev, script):
+    """With tqdm, stdout and stderr on a terminal: once the script ends,
+    the screen shows the lines it prints in a pipe (without the spaces
+    at their ends), in order; a load's bar is gone."""
+    code, out, err = run(prodev, script)
+    shown_code, written, _ = run_at_terminal(prodev, script, False)
+    assert shown_code == code
+    lines = out.splitlines()
+    if err:  # the load's report, right after the table's line
+        lines.insert(lines.index("Table user_data created successfully") + 1,
+                     err.rstrip("\n"))
+    assert on_screen(written) == [line.rstrip() for line in lines] + [""]
