@@ -315,8 +315,8 @@ def failover(arg, signum):
     galera = __import__("galera")
     nodes = galera.cluster.members(arg["folder"])
     ports = {node.port: node.name for node in nodes}
-    # Through node 3: a read that node 2 served just before the signal
-    # would cut its wsrep_sync_wait after it short (see bench/galera.py).
+    # Through node 3: node 2, where the stream goes on, is left alone
+    # before the signal, as a node the stream has not used.
     expected = [user_id for user_id, in server.query(
         arg["database"], "SELECT user_id FROM user_data ORDER BY user_id",
         host=server.hosts(nodes[2:]))]

@@ -22,17 +22,13 @@ subprocess each, see cases.py):
 
 What a failover waits for: the stream finds the loss (at once when the
 node's socket closes; after ``MYSQL_READ_TIMEOUT`` when it is silent),
-connects to the next node and, before its query, waits there for
-``wsrep_sync_wait``: the node's causal check that it has applied all
-the cluster committed. While the cluster still counts the lost node as
-a member, that check waits, until Galera drops it: once the node has
-been silent for ``evs.suspect_timeout`` (5 s) and the others agree, 5
-to 6 s after the signal here. A read time-out ends the wait first, and
-the stream tries the next node. One exception, seen in these runs: a
-node that had served a read (a causal check) a moment before the loss
-(under a second; not three seconds) passes the check at once. The
-failover cases leave node 2 alone before the signal: they time the
-usual case.
+connects to the next node and, before its query, waits there until that
+node has committed what node 1 had when the stream began
+(``WSREP_SYNC_WAIT_UPTO_GTID`` with the position the stream recorded:
+see db.py and docs/failover.md). The wait is the node's own, with no
+round trip to the cluster: it does not wait for Galera to drop the lost
+node (``evs.suspect_timeout``, 5 s), as ``wsrep_sync_wait`` did. A node
+still behind after the read time-out less a second is passed over.
 """
 import contextlib
 import os
@@ -323,7 +319,7 @@ class Watch:
         server.db.close_quietly(self.connection)
 
 
-PARTS = ("detect", "connect", "sync", "query", "rows")
+PARTS = ("detect", "connect", "catch_up", "query", "rows")
 
 
 def parts(records, signalled, arrived):
@@ -332,19 +328,20 @@ def parts(records, signalled, arrived):
     ``records`` are ``server.traced``'s. Each span between two records
     after the signal counts to what the stream did in it: ``detect``,
     until it first asks for a new connection (it found the loss);
-    ``connect``, connecting (to a node that may not answer); ``sync``,
-    on a connection, setting it up and waiting for the node to catch up
-    with the cluster (``wsrep_sync_wait``), whether that ends in time or
-    in a read time-out; ``query``, the query from the key until its first
-    answer; ``rows``, until its first rows reach the consumer.
+    ``connect``, connecting (to a node that may not answer);
+    ``catch_up``, on a connection, setting it up and waiting for the
+    node to reach the stream's position (WSREP_SYNC_WAIT_UPTO_GTID),
+    whether that ends in time or not; ``query``, the query from the key
+    until its first answer; ``rows``, until its first rows reach the
+    consumer.
     """
     after = [record for record in records if record[1] >= signalled]
     spent = dict.fromkeys(PARTS, 0.0)
     if not after:
         return spent
     spent["detect"] = after[0][1] - signalled
-    kinds = {"connect": "connect", "refused": "connect", "connected": "sync",
-             "synced": "query", "query": "query"}
+    kinds = {"connect": "connect", "refused": "connect",
+             "connected": "catch_up", "caught_up": "query", "query": "query"}
     for (what, at, _), (_, then, _) in zip(after, after[1:]):
         spent[kinds[what]] += then - at
     spent["rows"] = arrived - after[-1][1]
