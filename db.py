@@ -449,12 +449,15 @@ def _position(connection):
 
     MariaDB 10.4 and later with Galera: ``WSREP_LAST_SEEN_GTID()``, the
     last transaction it committed (``0-1-12``). None on MySQL, Galera 3
-    or Percona XtraDB Cluster, and without Galera (``0-0-0``).
+    or Percona XtraDB Cluster, and without Galera (``0-0-0``); None too
+    from a node that cannot now read causally (``wsrep_sync_wait`` on:
+    error 1205, ``BEHIND``), as one cut off from its cluster, whose
+    query then says what is wrong (error 1047).
     """
     try:
         found = _value(connection, "SELECT WSREP_LAST_SEEN_GTID()")
     except mysql.connector.Error as err:
-        if err.errno != NO_FUNCTION:
+        if err.errno not in (NO_FUNCTION, BEHIND):
             raise
         return None
     if isinstance(found, (bytes, bytearray)):
