@@ -18,7 +18,9 @@ This module imports only ``driver`` of the project's own.
 Several servers (``MYSQL_HOST=a:3306,b:3306,c``: the nodes of a Galera
 cluster, say) are tried in that order. A keyed stream that loses its
 server goes on from the next live one, after the last key it yielded:
-every row once, in key order, as if nothing had happened.
+every row once, in key order, as if nothing had happened. On a MariaDB
+Galera cluster it goes on once that node has what the first one had
+when the stream began (see ``_read``, and docs/failover.md).
 """
 import os
 import re
@@ -44,6 +46,12 @@ LOST = {1047, 1053, 1927, 2006, 2013, 2055}
 # may stall for a while before it drops a frozen node (Galera: up to
 # evs.inactive_timeout, 15 s), and each try waits up to the time-outs.
 ROUNDS = 3
+# A MariaDB GTID, domain-server-seqno, with something committed (seqno
+# above 0): a server without Galera answers WSREP_LAST_SEEN_GTID() with
+# 0-0-0, and nothing else is a position a resumed stream can wait for.
+POSITION = re.compile(r"[0-9]+-[0-9]+-0*[1-9][0-9]*")
+BEHIND = 1205  # WSREP_SYNC_WAIT_UPTO_GTID: not there by its time-out
+NO_FUNCTION, NO_VARIABLE = 1305, 1193  # MySQL, Galera 3, no Galera
 
 
 class SetupError(Exception):
@@ -321,8 +329,9 @@ def stream_rows(conf, sql, size=1000, key=None):
     """
     size = check_int(size, "size")
     servers, after, failures, yielded = conf.servers, None, [], False
+    position = []  # where the stream began, once known (see _read)
     while True:
-        reading = _read(conf, servers, sql, key, size, after,
+        reading = _read(conf, servers, sql, key, size, after, position,
                         resumed=bool(failures))
         try:
             for batch in reading:
@@ -374,7 +383,7 @@ def _after(servers, lost, last):
         (last,) if last in servers else ())
 
 
-def _read(conf, servers, sql, key, size, after, resumed):
+def _read(conf, servers, sql, key, size, after, position, resumed):
     """Yield the rows of ``sql`` from the first of ``servers`` that answers.
 
     With ``key``, in key order; with ``after`` too (a key's raw value),
@@ -382,11 +391,15 @@ def _read(conf, servers, sql, key, size, after, resumed):
     driver escapes for the session's ``sql_mode``, so that the key
     column's own collation compares:
     a bound user variable would bring the connection's, and on a table
-    of another collation fail with error 1267 (illegal mix). A resumed
-    read first waits until its node has applied everything the cluster
-    committed (Galera's ``wsrep_sync_wait``), so that it sees what the
-    lost node saw. A server lost (``LOST``, or none answering) raises
-    ``_Lost``.
+    of another collation fail with error 1267 (illegal mix).
+
+    With several servers, the stream's first read records in
+    ``position`` (a list, empty until then) where its server was before
+    the query (``_position``); a resumed read first waits until its
+    server has caught up with that (``_catch_up``), so that it sees all
+    the first one had. A server lost (``LOST``, or none answering), or
+    one that does not catch up within the read time-out (``BEHIND``),
+    raises ``_Lost``.
     """
     failed = []
     try:
@@ -400,8 +413,10 @@ def _read(conf, servers, sql, key, size, after, resumed):
         try:
             connection.cmd_query("SET SESSION net_write_timeout = "
                                  f"{conf.net_write_timeout:d}")
-            if resumed:
-                _sync_wait(connection)
+            if resumed and position:
+                _catch_up(connection, position[0], conf.read_timeout)
+            elif len(conf.servers) > 1 and not position:
+                position.append(_position(connection))
             query = sql.encode()
             if after is not None:
                 query += (f" WHERE {key} > ".encode()
@@ -411,7 +426,8 @@ def _read(conf, servers, sql, key, size, after, resumed):
             connection.cmd_query(query)
             yield from driver.batches(connection, size)
         except mysql.connector.Error as err:
-            if err.errno in LOST and len(conf.servers) > 1:
+            if ((err.errno in LOST or resumed and err.errno == BEHIND)
+                    and len(conf.servers) > 1):
                 raise _Lost(failed + [(server, err)]) from err
             raise
     except GeneratorExit:
@@ -421,16 +437,71 @@ def _read(conf, servers, sql, key, size, after, resumed):
         close_quietly(connection)
 
 
-def _sync_wait(connection):
-    """Make reads wait for the node to catch up with its cluster.
+def _value(connection, sql, args=()):
+    """Return the one value of the one row ``sql`` selects."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        (value,), = cursor.fetchall()
+        return value
+    finally:
+        cursor.close()
 
-    MariaDB knows ``wsrep_sync_wait`` with or without Galera; MySQL does
-    not (error 1193), and has no Galera node to catch up either.
+
+def _position(connection):
+    """Return where the server of ``connection`` is, or None if unknown.
+
+    MariaDB 10.4 and later with Galera: ``WSREP_LAST_SEEN_GTID()``, the
+    last transaction it committed (``0-1-12``). None on MySQL, Galera 3
+    or Percona XtraDB Cluster, and without Galera (``0-0-0``); None too
+    from a node that cannot now read causally (``wsrep_sync_wait`` on:
+    error 1205, ``BEHIND``), as one cut off from its cluster, whose
+    query then says what is wrong (error 1047).
     """
+    try:
+        found = _value(connection, "SELECT WSREP_LAST_SEEN_GTID()")
+    except mysql.connector.Error as err:
+        if err.errno not in (NO_FUNCTION, BEHIND):
+            raise
+        return None
+    if isinstance(found, (bytes, bytearray)):
+        found = found.decode("ascii", "replace")
+    return found if POSITION.fullmatch(found or "") else None
+
+
+def _catch_up(connection, position, seconds):
+    """Wait until the server of ``connection`` has committed ``position``.
+
+    ``WSREP_SYNC_WAIT_UPTO_GTID`` waits on the node alone, for the
+    transactions it has yet to apply, with no round trip to the cluster:
+    a cluster that has not yet dropped a lost node does not hold it up.
+    Its limit is the read time-out less a second (at least one), so
+    that the server's own "not yet" (error 1205, ``BEHIND``) comes
+    before the socket's time-out. The session's own causal wait
+    (``wsrep_sync_wait``, which would wait for the whole cluster) is
+    turned off first. Without a position, or on a server without the
+    function, ``wsrep_sync_wait = 1`` makes the query wait for the
+    cluster instead; a server without that (MySQL) has nothing to
+    catch up with.
+    """
+    limit = max(1, check_int(seconds, "seconds") - 1)
+    if position is not None:
+        try:
+            connection.cmd_query("SET SESSION wsrep_sync_wait = 0")
+            _value(connection, "SELECT WSREP_SYNC_WAIT_UPTO_GTID"
+                   f"(%s, {limit:d})", (position,))
+            return
+        except mysql.connector.Error as err:
+            if err.errno == BEHIND:
+                raise type(err)(msg=f"behind: not at the stream's position "
+                                f"{position} after {limit} s",
+                                errno=err.errno) from err
+            if err.errno not in (NO_FUNCTION, NO_VARIABLE):
+                raise
     try:
         connection.cmd_query("SET SESSION wsrep_sync_wait = 1")
     except mysql.connector.Error as err:
-        if err.errno != 1193:
+        if err.errno != NO_VARIABLE:
             raise
 
 

@@ -318,8 +318,8 @@ def failover(arg, signum):
     """
     nodes = cluster.members(arg["folder"])
     ports = {node.port: node.name for node in nodes}
-    # Through node 3: a read that node 2 served just before the signal
-    # would cut its wsrep_sync_wait after it short (see bench/galera.py).
+    # Through node 3: node 2, where the stream goes on, is left alone
+    # before the signal, as a node the stream has not used.
     expected = [user_id for user_id, in server.query(
         arg["database"], "SELECT user_id FROM user_data ORDER BY user_id",
         host=server.hosts(nodes[2:]))]
@@ -435,7 +435,7 @@ class Watch:
         server.db.close_quietly(self.connection)
 
 
-PARTS = ("detect", "connect", "sync", "query", "rows")
+PARTS = ("detect", "connect", "catch_up", "query", "rows")
 
 
 def parts(records, signalled, arrived):
@@ -444,19 +444,20 @@ def parts(records, signalled, arrived):
     ``records`` are ``server.traced``'s. Each span between two records
     after the signal counts to what the stream did in it: ``detect``,
     until it first asks for a new connection (it found the loss);
-    ``connect``, connecting (to a node that may not answer); ``sync``,
-    on a connection, setting it up and waiting for the node to catch up
-    with the cluster (``wsrep_sync_wait``), whether that ends in time or
-    in a read time-out; ``query``, the query from the key until its first
-    answer; ``rows``, until its first rows reach the consumer.
+    ``connect``, connecting (to a node that may not answer);
+    ``catch_up``, on a connection, setting it up and waiting for the
+    node to reach the stream's position (WSREP_SYNC_WAIT_UPTO_GTID),
+    whether that ends in time or not; ``query``, the query from the key
+    until its first answer; ``rows``, until its first rows reach the
+    consumer.
     """
     after = [record for record in records if record[1] >= signalled]
     spent = dict.fromkeys(PARTS, 0.0)
     if not after:
         return spent
     spent["detect"] = after[0][1] - signalled
-    kinds = {"connect": "connect", "refused": "connect", "connected": "sync",
-             "synced": "query", "query": "query"}
+    kinds = {"connect": "connect", "refused": "connect",
+             "connected": "catch_up", "caught_up": "query", "query": "query"}
     for (what, at, _), (_, then, _) in zip(after, after[1:]):
         spent[kinds[what]] += then - at
     spent["rows"] = arrived - after[-1][1]

@@ -22,17 +22,13 @@ subprocess each, see cases.py):
 
 What a failover waits for: the stream finds the loss (at once when the
 node's socket closes; after ``MYSQL_READ_TIMEOUT`` when it is silent),
-connects to the next node and, before its query, waits there for
-``wsrep_sync_wait``: the node's causal check that it has applied all
-the cluster committed. While the cluster still counts the lost node as
-a member, that check waits, until Galera drops it: once the node has
-been silent for ``evs.suspect_timeout`` (5 s) and the others agree, 5
-to 6 s after the signal here. A read time-out ends the wait first, and
-the stream tries the next node. One exception, seen in these runs: a
-node that had served a read (a causal check) a moment before the loss
-(under a second; not three seconds) passes the check at once. The
-failover cases leave node 2 alone before the signal: they time the
-usual case.
+connects to the next node and, before its query, waits there until that
+node has committed what node 1 had when the stream began
+(``WSREP_SYNC_WAIT_UPTO_GTID`` with the position the stream recorded:
+see db.py and docs/failover.md). The wait is the node's own, with no
+round trip to the cluster: it does not wait for Galera to drop the lost
+node (``evs.suspect_timeout``, 5 s), as ``wsrep_sync_wait`` did. A node
+still behind after the read time-out less a second is passed over.
 """
 import contextlib
 import signal

@@ -165,15 +165,14 @@ def traced(thread):
     Each record is ``(what, perf_counter(), port)``: ``connect`` (the
     stream asks for a connection), ``connected`` (it has one, to
     ``port``) or ``refused`` (none of its servers answered),
-    ``synced`` (a resumed read's node has applied what the cluster
-    committed: wsrep_sync_wait) and ``query`` (the query's first
-    answer is in: rows follow). To time the sync wait apart from the
-    query, a resumed read runs one ``SELECT 1`` right after setting
-    ``wsrep_sync_wait``: that statement waits instead of the query, and
-    costs one round trip more. Only ``thread``'s calls are recorded.
+    ``caught_up`` (a resumed read's node has what the stream's first
+    node had when the stream began: ``db._catch_up``, whose
+    WSREP_SYNC_WAIT_UPTO_GTID waits, returned) and ``query`` (the
+    query's first answer is in: rows follow). Only ``thread``'s calls
+    are recorded.
     """
     records = []
-    originals = db.connect, db._sync_wait, driver.batches
+    originals = db.connect, db._catch_up, driver.batches
 
     def note(what, connection=None):
         """Record ``what`` happened now, if in ``thread``."""
@@ -192,22 +191,18 @@ def traced(thread):
         note("connected", connection)
         return connection
 
-    def sync_wait(connection):
-        """Set wsrep_sync_wait as db does, then wait for it, timed."""
-        originals[1](connection)
-        cursor = connection.cursor()
-        cursor.execute("SELECT 1")
-        cursor.fetchall()
-        cursor.close()
-        note("synced", connection)
+    def catch_up(connection, *args):
+        """Wait for the stream's position as db does, recording the end."""
+        originals[1](connection, *args)
+        note("caught_up", connection)
 
     def batches(connection, size):
         """Read rows as db does, recording that the query answered."""
         note("query", connection)
         return originals[2](connection, size)
 
-    db.connect, db._sync_wait, driver.batches = connect, sync_wait, batches
+    db.connect, db._catch_up, driver.batches = connect, catch_up, batches
     try:
         yield records
     finally:
-        db.connect, db._sync_wait, driver.batches = originals
+        db.connect, db._catch_up, driver.batches = originals

@@ -7,7 +7,9 @@ node is killed (SIGKILL) or frozen (SIGSTOP, found by the read time-out)
 while its query waits at a gated row goes on from the next node after
 the last user it yielded, and gives exactly the table's rows, in order;
 two nodes of three down is a clear error; a killed node rejoins by IST
-and serves again.
+and serves again. A resumed stream waits on its new node for what the
+first node had committed when the stream began, and passes over a node
+that cannot catch up in time.
 """
 import os
 import secrets
@@ -20,7 +22,7 @@ from decimal import Decimal
 import mysql.connector
 import pytest
 
-from testlab import (DEADLINE, PYTHON, ROOT, Gate, Member, gated_table,
+from testlab import (DEADLINE, PYTHON, ROOT, Gate, Member, db, gated_table,
                      localdb, make_csv, seed, wait_for)
 
 import cluster
@@ -30,12 +32,14 @@ batching = __import__("1-batch_processing")
 ages = __import__("4-stream_ages")
 
 ROWS, GATE_AT = 20_000, 5_000
-# The read time-out while a node dies under a stream: longer than Galera
-# takes to drop a silent node (evs.suspect_timeout, 5 s; at most
-# evs.inactive_timeout, 15 s), so that a resumed read's wait for its
-# node to catch up (wsrep_sync_wait) ends by the drop, not by a time-out.
+# The read time-out while a node dies under a stream: it finds a frozen
+# node, and is far longer than any read takes on a busy machine.
 FAILOVER_READ_TIMEOUT = 20
 LOADED, GATED = "ALX_prodev_cluster", "ALX_prodev_cluster_gated"
+LAGGING, LATE = "ALX_prodev_cluster_lagging", 300  # late rows, after ROWS
+# The read time-outs of a stream whose new node lags: one that outlasts
+# the test's lock, one that the lock outlasts (a wait of 4 s).
+PATIENT, IMPATIENT = 60, 5
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +243,172 @@ def test_killed_node_rejoins_by_ist_and_serves(on_cluster, loaded,
     assert users[-1]["email"] == "late@example.com"
     second.admin(f"DELETE FROM `{LOADED}`.user_data WHERE email = "
                  "'late@example.com'")
+
+
+@pytest.fixture(scope="module")
+def locker(nodes):
+    """Settings for a user who may lock a node (RELOAD) and see its
+    threads (PROCESS); made through node 1, for every node."""
+    started, env = nodes
+    name, password = "alx_lock", secrets.token_urlsafe(16)
+    started[0].admin(f"""
+        CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY
+            '{password}';
+        GRANT RELOAD, PROCESS, SELECT ON *.* TO '{name}'@'127.0.0.1';
+    """)
+    return db.Settings.from_env(dict(env, MYSQL_USER=name,
+                                     MYSQL_PASSWORD=password))
+
+
+class Lag:
+    """A node that applies nothing the cluster commits until released.
+
+    ``FLUSH TABLES WITH READ LOCK`` on a Galera node desyncs it and
+    pauses its applier: it goes on receiving the cluster's writesets,
+    in order, and applies none while the test holds the lock, on a
+    connection of its own. Reads still run, without ``wsrep_sync_wait``
+    (a causal read would wait for the node too), which this connection
+    turns off first.
+    """
+
+    WAIT = "SELECT WSREP_SYNC_WAIT_UPTO_GTID(%"
+
+    def __init__(self, member, conf):
+        """Lock ``member``'s applier, as the user of settings ``conf``."""
+        self.connection = db.connect(conf, database=False,
+                                     servers=[("127.0.0.1", member.port)])
+        self._rows("SET SESSION wsrep_sync_wait = 0")
+        self._rows("FLUSH TABLES WITH READ LOCK")
+
+    def count(self, database):
+        """Return the rows of ``database``'s base table, as the node has
+        them now."""
+        (count,), = self._rows(f"SELECT COUNT(*) FROM `{database}`.base")
+        return count
+
+    def waits(self):
+        """Return the statements of the node's connections that wait for
+        a position (WSREP_SYNC_WAIT_UPTO_GTID)."""
+        return [info for info, in self._rows(
+            "SELECT INFO FROM information_schema.PROCESSLIST WHERE "
+            "ID <> CONNECTION_ID() AND INFO LIKE %s", (self.WAIT,))]
+
+    def release(self):
+        """Let the node apply what it has received (closes the lock's
+        connection)."""
+        db.close_quietly(self.connection)
+
+    def _rows(self, sql, args=()):
+        """Run ``sql``; return its rows, if any."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, args)
+            return [tuple(row) for row in cursor.fetchall()] \
+                if cursor.with_rows else []
+        finally:
+            cursor.close()
+
+
+def lag_behind(on_cluster, locker, configure):
+    """Make node 2 lag: it lacks the LATE rows node 1 then commits.
+
+    A gated table of ROWS rows, made through node 1; node 2 locked
+    (``Lag``); LATE rows more through node 1, after the others in key
+    order. Return the lock, every user as node 3 reads them (all of
+    them: node 3 applies as it should), and node 1's position then, as
+    the stream will record it.
+    """
+    first, second, third = on_cluster
+    gated_table(first, LAGGING, ROWS, GATE_AT)
+    lag = Lag(second, locker)
+    try:
+        first.admin(f"""
+            USE `{LAGGING}`;
+            INSERT INTO base SELECT
+                CONCAT(LPAD(seq, 8, '0'), '-0000-4000-8000-000000000000'),
+                CONCAT('User ', seq), CONCAT('user', seq, '@example.com'),
+                seq % 100000 / 100, seq FROM seq_{ROWS + 1:d}_to_{
+                ROWS + LATE:d}""")
+        assert lag.count(LAGGING) == ROWS
+        configure(MYSQL_DATABASE=LAGGING, MYSQL_HOST=third.address)
+        expected = read_users()
+        position = first.admin("SELECT WSREP_LAST_SEEN_GTID()").strip()
+    except BaseException:
+        lag.release()
+        raise
+    assert len(expected) == ROWS + LATE
+    return lag, expected, position
+
+
+def test_resumed_stream_waits_for_its_position(on_cluster, locker,
+                                               configure):
+    """A resumed stream waits on its new node for what the first node
+    had when the stream began, then gives every row once, in order.
+
+    Node 2 lags behind the LATE rows node 1 committed before the stream
+    began (``lag_behind``). The stream's node 1 is killed while its
+    query waits at the gate; the stream goes on from node 2, and waits
+    there for node 1's position, found in node 2's process list. Once
+    node 2 is let go, the stream gives all ROWS + LATE rows, as node 3
+    has them. Without the wait, node 2 would answer at once, without
+    the LATE rows.
+    """
+    first, second, third = on_cluster
+    lag, expected, position = lag_behind(on_cluster, locker, configure)
+    try:
+        configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
+                  MYSQL_READ_TIMEOUT=str(PATIENT))
+        gate = Gate(first)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                reading = pool.submit(read_users)
+                gate.waiting()
+                cluster.kill(first.node)
+                waits = wait_for(lambda: lag.waits() or reading.done(),
+                                 "the resumed stream to wait on node 2")
+                assert not reading.done(), reading.result()
+                assert waits == [f"SELECT WSREP_SYNC_WAIT_UPTO_GTID("
+                                 f"'{position}', {PATIENT - 1})"]
+                lag.release()
+                got = reading.result(timeout=DEADLINE)
+        finally:
+            gate.close()
+    finally:
+        lag.release()
+    assert got == expected
+
+
+def test_node_that_cannot_catch_up_is_passed_over(on_cluster, locker,
+                                                  configure):
+    """A new node that does not catch up within the read time-out is
+    passed over like a lost one: the stream goes on from the next.
+
+    As above, but with a read time-out of IMPATIENT seconds, and node 2
+    held behind until the stream ends. The stream waits on node 2 (its
+    process list shows it), gives up on it after the time-out less a
+    second, and goes on from node 3: every row once, in order, with the
+    LATE rows that node 2 still lacks at the end.
+    """
+    first, second, third = on_cluster
+    lag, expected, position = lag_behind(on_cluster, locker, configure)
+    try:
+        configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
+                  MYSQL_READ_TIMEOUT=str(IMPATIENT))
+        gate = Gate(first)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                reading = pool.submit(read_users)
+                gate.waiting()
+                cluster.kill(first.node)
+                waits = wait_for(lambda: lag.waits() or reading.done(),
+                                 "the resumed stream to wait on node 2")
+                assert not reading.done(), reading.result()
+                assert waits == [f"SELECT WSREP_SYNC_WAIT_UPTO_GTID("
+                                 f"'{position}', {IMPATIENT - 1})"]
+                got = reading.result(timeout=DEADLINE)
+        finally:
+            gate.close()
+        assert lag.count(LAGGING) == ROWS
+    finally:
+        lag.release()
+    assert got == expected

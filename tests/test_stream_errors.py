@@ -257,3 +257,57 @@ def test_close_says_once_when_it_cannot_cancel(server, gated, gate, capsys,
         else:
             assert lines == []
             assert server.status("Com_kill") - kills == 1
+
+
+def test_resume_without_galera_waits_as_before(server, gated, gate,
+                                               own_user):
+    """On a server without Galera a resumed stream has no position to
+    wait for, and waits as it always did.
+
+    MYSQL_HOST lists the session's server twice. The stream asks its
+    server where it is, once, before its query: without Galera the
+    answer is 0-0-0, no position. Its connection is killed while the
+    query waits at the gate, and the gate let go; the resumed read sets
+    ``wsrep_sync_wait = 1`` (a server without Galera ignores it) instead
+    of waiting with WSREP_SYNC_WAIT_UPTO_GTID, and the stream gives
+    every row once, in order. The server's general log shows what the
+    test's own user ran.
+    """
+    conf = db.settings().replace(
+        host=f"127.0.0.1:{server.port},127.0.0.1:{server.port}",
+        database=gated)
+    logging, output = server.admin(
+        "SELECT @@GLOBAL.general_log, @@GLOBAL.log_output").split()
+    server.admin("SET GLOBAL log_output = 'TABLE'; "
+                 "SET GLOBAL general_log = ON")
+    try:
+        stream = db.stream_rows(conf, SELECT, SIZE, key="user_id")
+        try:
+            got = list(next(stream))
+            victim = gate.waiting()
+            server.admin(f"KILL {victim:d}")
+            gate.release()  # the resumed read passes the gated row
+            for batch in stream:
+                got.extend(batch)
+        finally:
+            stream.close()
+        said = server.admin(
+            "SELECT thread_id, argument FROM mysql.general_log WHERE "
+            f"command_type = 'Query' AND user_host LIKE '{own_user}[%' "
+            "AND argument LIKE '%wsrep%' ORDER BY event_time")
+    finally:
+        server.admin(f"SET GLOBAL general_log = {int(logging):d}; "
+                     f"SET GLOBAL log_output = '{output}'; "
+                     "TRUNCATE mysql.general_log")
+    ran = [line.split("\t") for line in said.splitlines()]
+    assert [text for _, text in ran] == [
+        "SELECT WSREP_LAST_SEEN_GTID()", "SET SESSION wsrep_sync_wait = 1"]
+    assert int(ran[0][0]) == victim != int(ran[1][0])
+    connection = db.connect(conf)
+    try:
+        expected = raw_rows(connection, "SELECT user_id, name, email, age "
+                            "FROM base ORDER BY seq")
+    finally:
+        db.close_quietly(connection)
+    assert len(expected) == ROWS
+    assert [tuple(map(bytes, row)) for row in got] == expected
