@@ -831,7 +831,6 @@ def confirmed(connection, sent, done):
 
 # 5. Find the rows that repeat an earlier row's id -------------------------
 
-REPEAT_ROWS = CHUNK_ROWS  # repeats sorted in memory at once, at most
 ID_END = 36  # a row of a chunk file starts with its id, then its line
 LINE = re.compile(rb"[0-9]+")
 
@@ -876,13 +875,14 @@ def line_of(row):
 def by_line(repeats, folder):
     """Yield the ``(line, first)`` pairs of ``repeats`` in line order.
 
-    At most ``REPEAT_ROWS`` at a time are sorted in memory; when there
-    are more (a file loaded twice over repeats every row), each sorted
-    run goes to a file in ``folder``, and the runs are merged.
+    At most ``CHUNK_ROWS`` at a time are sorted in memory; when there
+    are more (a file that holds its records twice repeats every one),
+    each sorted run goes to a file in ``folder``, and the runs are
+    merged.
     """
     runs = []
-    while run := sorted(islice(repeats, REPEAT_ROWS)):
-        if not runs and len(run) < REPEAT_ROWS:
+    while run := sorted(islice(repeats, CHUNK_ROWS)):
+        if not runs and len(run) < CHUNK_ROWS:
             yield from run
             return
         path = os.path.join(folder, "repeats-%d.txt" % len(runs))

@@ -1161,16 +1161,15 @@ def test_file_doubled_in_full(database, tmp_path, capsys, monkeypatch,
 
     30 records, then the same 30 again, some as other text (an email in
     capitals, spaces around it): chunks of 3 rows, then 7, so that the
-    repeats fall in the same chunk as their first and in later ones,
-    and at most 4 repeats sorted in memory at a time, so that the 30
-    are put in line order by merging 8 sorted runs. Four of the ids are
+    repeats fall in the same chunk as their first and in later ones;
+    at most 7 repeats are sorted in memory at a time (a chunk's rows),
+    so that the 30 are put in line order by merging 5 sorted runs. Four of the ids are
     in the table already, with other names, emails and ages: left as
     they were, counted present, and their second records are repeats.
     The rejects file and the summary are compared whole.
     """
     monkeypatch.setattr(loader, "FIRST_CHUNK_ROWS", 3)
     monkeypatch.setattr(loader, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(loader, "REPEAT_ROWS", 4)
     records = [[f"User {number}", f"user{number}@example.com", f"{number}"]
                for number in range(30)]
     again = [[f"Again {number}", f" USER{number}@Example.com ", "1"]
