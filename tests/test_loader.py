@@ -1163,9 +1163,10 @@ def test_file_doubled_in_full(database, tmp_path, capsys, monkeypatch,
     capitals, spaces around it): chunks of 3 rows, then 7, so that the
     repeats fall in the same chunk as their first and in later ones;
     at most 7 repeats are sorted in memory at a time (a chunk's rows),
-    so that the 30 are put in line order by merging 5 sorted runs. Four of the ids are
-    in the table already, with other names, emails and ages: left as
-    they were, counted present, and their second records are repeats.
+    so that the 30 are put in line order by merging 5 sorted runs. Four
+    of the ids are in the table already, with other names, emails and
+    ages: left as they were, counted present, and their second records
+    are repeats.
     The rejects file and the summary are compared whole.
     """
     monkeypatch.setattr(loader, "FIRST_CHUNK_ROWS", 3)
