@@ -762,7 +762,8 @@ def send_chunks(connection, chunks, method):
 COLUMNS = ("user_id", "@line", "name", "email", "age")  # a row's fields
 LOAD_DATA = (" IGNORE INTO TABLE user_data CHARACTER SET utf8mb4 "
              "FIELDS TERMINATED BY X'09' ESCAPED BY '' "  # tab, newline: as
-             "LINES TERMINATED BY X'0A' (" + ", ".join(COLUMNS) + ")")
+             "LINES TERMINATED BY X'0A' ("  # NO_BACKSLASH_ESCAPES
+             + ", ".join(COLUMNS) + ")")
 INSERT = ("INSERT IGNORE INTO user_data (" + ", ".join(
     name for name in COLUMNS if name != "@line") + ") VALUES ").encode()
 
