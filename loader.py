@@ -17,16 +17,21 @@ which reads as the data flows, and so does this file, top to bottom:
    DATA LOCAL INFILE`` when the server allows it, else by multi-row
    ``INSERT``s of rows the connector's own escaping escaped, for the
    session's ``sql_mode``;
-5. report: one line on stderr, and the ``Counts``.
+5. if some rows were not inserted, find those that repeat an earlier
+   row's id, by merging the sorted chunk files (``reject_repeats``),
+   before the commit;
+6. report: one line on stderr, and the ``Counts``.
 
 Steps 1 to 3 run in a thread, a chunk ahead of step 4; on a terminal,
 a bar shows the records read meanwhile (``Progress``), and gives way
 to the report. Every record ends up loaded, already present (its
-``user_id`` is in the table: left untouched) or rejected. The server,
-not Python, finds ids that are present or repeated, so memory stays
-flat in the file's size.
+``user_id`` is in the table: left untouched) or rejected. The server
+finds the ids that are present; the merge holds a row of each chunk
+file: memory stays flat in the file's size.
 """
+import contextlib
 import csv
+import heapq
 import os
 import re
 import shutil
@@ -558,9 +563,9 @@ def as_csv(fields):
 # session's ``sql_mode`` (how strings are escaped), and the bytes of rows
 # an INSERT holds at most.
 Method = namedtuple("Method", "name local_infile sql_mode insert_bytes")
-# A row's line number in a chunk file. LOAD DATA reads it as a field;
-# an INSERT makes it a value (to the staging table) or a comment (to
-# user_data): ``as_values``.
+# A row's line number in a chunk file, which names a repeat
+# (``repeats_by_id``). LOAD DATA reads it into a variable; an INSERT
+# makes it a comment (``as_values``).
 LINE_FIELD = {True: b"\t%012d\t", False: b"\x02%012d\x03"}
 
 
@@ -662,8 +667,8 @@ def send(conf, folder, chunks_for, rejects):
     (``choose_method``), and ``chunks_for(method)`` gives the chunk
     files (``write_chunks``), each sent as soon as it is made. Rows
     that were not inserted had their id in the table already, or
-    repeat an earlier row's id: ``reject_repeats`` tells them apart.
-    Return ``(total, inserted, repeats, method)``.
+    repeat an earlier row's id: ``reject_repeats`` finds the repeats,
+    before the commit. Return ``(total, inserted, repeats, method)``.
     """
     connection = db.connect(conf, allow_local_infile_in_path=folder)
     try:
@@ -673,8 +678,9 @@ def send(conf, folder, chunks_for, rejects):
         sent, inserted = send_chunks(connection, chunks_for(method), method)
         total = sum(rows for _, rows in sent)
         repeats = 0
-        if inserted < total:
-            repeats = reject_repeats(connection, sent, method, rejects)
+        if inserted < total:  # else no row repeats another
+            repeats = reject_repeats([path for path, _ in sent], folder,
+                                     rejects)
         connection.commit()
     finally:
         db.close_quietly(connection)
@@ -821,63 +827,56 @@ def send_chunks(connection, chunks, method):
     try:
         for path, rows in chunks:
             sent.append((path, rows))
-            inserted += send_chunk(connection, "user_data", path, rows,
-                                   method)
+            inserted += send_chunk(connection, path, rows, method)
     finally:
         chunks.close()
     return sent, inserted
 
 
-COLUMNS = ("user_id", "line", "name", "email", "age")  # a row's fields
-LOAD_DATA = (" IGNORE INTO TABLE {table} CHARACTER SET utf8mb4 "
+COLUMNS = ("user_id", "@line", "name", "email", "age")  # a row's fields
+LOAD_DATA = (" IGNORE INTO TABLE user_data CHARACTER SET utf8mb4 "
              "FIELDS TERMINATED BY X'09' ESCAPED BY '' "  # tab, newline: as
-             "LINES TERMINATED BY X'0A' ({columns})")  # NO_BACKSLASH_ESCAPES
+             "LINES TERMINATED BY X'0A' ("  # NO_BACKSLASH_ESCAPES
+             + ", ".join(COLUMNS) + ")")
+INSERT = ("INSERT IGNORE INTO user_data (" + ", ".join(
+    name for name in COLUMNS if name != "@line") + ") VALUES ").encode()
 
 
-def send_chunk(connection, table, path, rows, method):
-    """Send the ``rows`` rows of the chunk file at ``path`` to ``table``.
+def send_chunk(connection, path, rows, method):
+    """Send the ``rows`` rows of the chunk file at ``path`` to user_data.
 
-    Rows whose id ``table`` has are skipped. Only the staging table
-    keeps the line numbers. By ``LOAD DATA LOCAL INFILE`` the server
-    reads the file itself; else ``INSERT``s of about
-    ``method.insert_bytes`` of whole rows each carry its rows, escaped
-    already (``as_values``). Each statement must warn of nothing but
-    the ids it skipped (``confirmed``). Return how many rows were
-    inserted.
+    Rows whose id the table has are skipped, and so are rows whose id
+    an earlier row of the load gave it. By ``LOAD DATA LOCAL INFILE``
+    the server reads the file itself (the line number into a variable,
+    unused); else ``INSERT``s of about ``method.insert_bytes`` of whole
+    rows each carry its rows, escaped already (``as_values``). Each
+    statement must warn of nothing but the ids it skipped
+    (``confirmed``). Return how many rows were inserted.
     """
-    staging = table == "load_staging"
     if method.local_infile:
-        columns = COLUMNS if staging else ("user_id", "@line") + COLUMNS[2:]
         sql = (b"LOAD DATA LOCAL INFILE "
                + driver.literal(os.fsencode(path), method.sql_mode)
-               + LOAD_DATA.format(table=table,
-                                  columns=", ".join(columns)).encode())
+               + LOAD_DATA.encode())
         return confirmed(connection, rows, connection.cmd_query(sql))
-    columns = COLUMNS if staging else COLUMNS[:1] + COLUMNS[2:]
-    insert = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES "
     inserted = 0
     with open(path, "rb") as chunk:
         while block := chunk.read(method.insert_bytes):
             block += chunk.readline()  # the rest of the last row
-            done = connection.cmd_query(insert.encode()
-                                        + as_values(block, staging))
+            done = connection.cmd_query(INSERT + as_values(block))
             inserted += confirmed(connection, block.count(b"\n"), done)
     return inserted
 
 
-def as_values(rows, staging):
+def as_values(rows):
     """Return escaped ``rows`` of a chunk file as an INSERT's VALUES.
 
     Their names and emails are escaped already (``as_rows``): each of
     the rows' separators becomes the end of a string literal and the
-    start of the next. The line number is a value of its own for the
-    staging table, else a comment: one chunk file serves both tables
-    as it is (taking it out instead costs about 5% of a load by
-    INSERTs: docs/loading.md).
+    start of the next, and the line number a comment (taking it out
+    instead costs about 5% of a load by INSERTs: docs/loading.md).
     """
     return b"('" + rows[:-1].replace(b"\t", b"','").replace(
-        b"\x02", b"','" if staging else b"'/*").replace(
-        b"\x03", b"','" if staging else b"*/,'").replace(
+        b"\x02", b"'/*").replace(b"\x03", b"*/,'").replace(
         b"\n", b"'),('") + b"')"
 
 
@@ -905,33 +904,68 @@ def confirmed(connection, sent, done):
                         "(SHOW CREATE TABLE user_data)")
 
 
-STAGING = """CREATE TEMPORARY TABLE load_staging (
-    line BIGINT PRIMARY KEY, user_id CHAR(36) CHARACTER SET ascii NOT NULL,
-    name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL,
-    age DECIMAL(5,2) NOT NULL) DEFAULT CHARSET=utf8mb4"""
-REPEATS = """SELECT s.line, d.first
-    FROM (SELECT user_id, MIN(line) AS first FROM load_staging
-          GROUP BY user_id HAVING COUNT(*) > 1) AS d
-    JOIN load_staging AS s ON s.user_id = d.user_id AND s.line > d.first
-    ORDER BY s.line"""
+# 5. Find the rows that repeat an earlier row's id -------------------------
+
+ID_END = 36  # a row of a chunk file starts with its id, then its line
+LINE = re.compile(rb"[0-9]+")
 
 
-def reject_repeats(connection, sent, method, rejects):
+def reject_repeats(paths, folder, rejects):
     """Reject the rows that repeat an earlier row's id; return how many.
 
-    ``IGNORE`` kept the row already in the table, or the first of the
-    file's rows with an id, so the table is right already. To tell a
-    row whose id was present from one that repeats the file's, the
-    chunks ``sent`` go to a staging table as well, that keeps their
-    lines; the server finds the repeats there, and ``rejects`` writes
-    them (``Rejects.add_repeats``), read row by row: never all at once.
+    ``IGNORE`` kept the row already in the table, or the file's first
+    row with an id, so the table is right already; a row not inserted
+    is a repeat (``repeats_by_id``) or else its id was present. The
+    repeats are put in line order (``by_line``) for ``rejects`` to
+    write them (``Rejects.add_repeats``), reading the CSV once more.
     """
-    cursor = connection.cursor()
-    try:
-        cursor.execute(STAGING)
-        for path, rows in sent:
-            send_chunk(connection, "load_staging", path, rows, method)
-        cursor.execute(REPEATS)
-        return rejects.add_repeats(cursor)
-    finally:
-        cursor.close()
+    with contextlib.closing(repeats_by_id(paths)) as found, \
+            contextlib.closing(by_line(found, folder)) as ordered:
+        return rejects.add_repeats(ordered)
+
+
+def repeats_by_id(paths):
+    """Yield ``(line, first)`` for each row that repeats an earlier id.
+
+    ``first`` is the line of the first row with that id. The chunk
+    files at ``paths`` are each sorted by id, then line: merged, they
+    give each id's rows together, the first one first. Memory holds a
+    row of each file. Yielded by id.
+    """
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(open(path, "rb")) for path in paths]
+        user_id = first = None
+        for row in heapq.merge(*files):
+            if row[:ID_END] != user_id:
+                user_id, first = row[:ID_END], row
+            else:
+                yield line_of(row), line_of(first)
+
+
+def line_of(row):
+    """Return the line number in a chunk file's ``row``, after its id."""
+    return int(LINE.match(row, ID_END + 1).group())
+
+
+def by_line(repeats, folder):
+    """Yield the ``(line, first)`` pairs of ``repeats`` in line order.
+
+    At most ``CHUNK_ROWS`` at a time are sorted in memory; when there
+    are more (a file that holds its records twice repeats every one),
+    each sorted run goes to a file in ``folder``, and the runs are
+    merged.
+    """
+    runs = []
+    while run := sorted(islice(repeats, CHUNK_ROWS)):
+        if not runs and len(run) < CHUNK_ROWS:
+            yield from run
+            return
+        path = os.path.join(folder, "repeats-%d.txt" % len(runs))
+        with open(path, "wb") as out:
+            out.writelines(b"%020d %020d\n" % pair for pair in run)
+        runs.append(path)
+    with contextlib.ExitStack() as stack:
+        for text in heapq.merge(*[stack.enter_context(open(path, "rb"))
+                                  for path in runs]):
+            line, first = text.split()
+            yield int(line), int(first)

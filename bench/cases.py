@@ -10,9 +10,11 @@ in ``CASES`` with how bench/run.py runs it and how the results name it:
 
 - ``"stream"``: on each table, each time next to its ``anchor``, the
   fastest way to read the same rows (the C client with ``--quick``);
-- ``"seed"``: on each CSV of ``csvs`` into an empty table (``rows``:
-  only that many), in the same repetition as ``anchor``, LOAD DATA LOCAL
-  of the same file; the ``paired`` ones run right next to each other;
+- ``"seed"``: on each CSV of ``csvs`` (``rows``: only that many) into
+  a table that holds the share ``present`` of its rows already (the
+  last ones; none: an empty table), in the same repetition as
+  ``anchor``, LOAD DATA LOCAL of the same file; the cases of one
+  ``paired`` group run right next to each other;
 - ``"page"``: on each table, one page at each depth;
 - ``"anchor"``: only as another case's anchor;
 - ``"failover"``: on the benchmark's Galera cluster (bench/galera.py),
@@ -51,6 +53,10 @@ AVG = "SELECT ROUND(AVG(age), 2) FROM user_data"
 LOAD = ("LOAD DATA LOCAL INFILE '{path}' INTO TABLE user_data CHARACTER SET "
         "utf8mb4 FIELDS TERMINATED BY ',' ENCLOSED BY '\"' LINES TERMINATED "
         "BY '\\n' IGNORE 1 LINES (name, email, age) SET user_id = UUID()")
+IGNORE = ("LOAD DATA LOCAL INFILE '{path}' IGNORE INTO TABLE user_data "
+          "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' ENCLOSED BY '\"' "
+          "LINES TERMINATED BY '\\n' IGNORE {skip:d} LINES "
+          "(user_id, name, email, age)")  # a CSV with its ids: the last rows
 INSERT = ("INSERT INTO user_data (user_id, name, email, age) "
           "VALUES (%s, %s, %s, %s)")
 SLICE = 50_000  # rows of the row-by-row baseline
@@ -61,16 +67,17 @@ SETTLED = 0.3  # seconds without a new row: the reader waits at the gate
 WAIT = 120  # seconds any wait in a case may take on a busy machine
 DROPPED = 30  # seconds a case waits for the cluster to drop its lost node
 
-Case = namedtuple("Case", "run group title anchor csvs rows paired")
+Case = namedtuple("Case", "run group title anchor csvs rows paired present")
 CASES = {}
 
 
-def case(group, title, anchor=None, csvs=(BIG,), rows=None, paired=False):
+def case(group, title, anchor=None, csvs=(BIG,), rows=None, paired=None,
+         present=0):
     """Register the decorated function as the case of its name."""
     def register(function):
         """Add ``function`` to CASES; return it unchanged."""
         CASES[function.__name__] = Case(function, group, title, anchor,
-                                        csvs, rows, paired)
+                                        csvs, rows, paired, present)
         return function
     return register
 
@@ -80,9 +87,13 @@ def grouped(group):
     return [name for name, spec in CASES.items() if spec.group == group]
 
 
-def seeding_plan():
-    """Return each CSV the seeding cases load, with its cases, in order."""
-    names = grouped("seed")
+def seeding_plan(only=None):
+    """Return each CSV the seeding cases load, with its cases, in order.
+
+    ``only``: the names of the cases to run (None: all).
+    """
+    names = [name for name in grouped("seed") if only is None
+             or name in only]
     labels = dict.fromkeys(label for name in names
                            for label in CASES[name].csvs)
     return [(label, [name for name in names if label in CASES[name].csvs])
@@ -195,17 +206,48 @@ def seed_insert(path, database):
 
 
 @case("seed", "seed.insert_data", anchor="load_data", csvs=(BIG, MID),
-      paired=True)
+      paired="empty")
 def insert_data(arg):
     """Time seed.insert_data loading the CSV into the empty table."""
     return timed(lambda: seed_insert(arg["path"], arg["database"]))
 
 
 @case("seed", "LOAD DATA LOCAL INFILE, user_id = UUID()",
-      anchor="load_data", csvs=(BIG, MID), paired=True)
+      anchor="load_data", csvs=(BIG, MID), paired="empty")
 def load_data(arg):
     """Time LOAD DATA LOCAL INFILE of the CSV by the C client."""
     return client(LOAD.format(path=arg["path"]), arg["database"],
+                  ["--local-infile=1"])
+
+
+@case("seed", "seed.insert_data again, every row present",
+      anchor="ignore_all", paired="all present", present=1)
+def reseed_all(arg):
+    """Time seed.insert_data of the CSV whose every row is present."""
+    return timed(lambda: seed_insert(arg["path"], arg["database"]))
+
+
+@case("seed", "LOAD DATA LOCAL INFILE ... IGNORE, the same ids, every row "
+      "present", anchor="ignore_all", paired="all present", present=1)
+def ignore_all(arg):
+    """Time LOAD DATA LOCAL ... IGNORE of the CSV with its ids, all present."""
+    return client(IGNORE.format(path=arg["ids"], skip=1), arg["database"],
+                  ["--local-infile=1"])
+
+
+@case("seed", "seed.insert_data again, half the rows present",
+      anchor="ignore_half", paired="half present", present=0.5)
+def reseed_half(arg):
+    """Time seed.insert_data of the CSV whose last half is present."""
+    return timed(lambda: seed_insert(arg["path"], arg["database"]))
+
+
+@case("seed", "LOAD DATA LOCAL INFILE ... IGNORE, the same ids, half the "
+      "rows present", anchor="ignore_half", paired="half present",
+      present=0.5)
+def ignore_half(arg):
+    """Time LOAD DATA LOCAL ... IGNORE of the CSV with its ids, half in."""
+    return client(IGNORE.format(path=arg["ids"], skip=1), arg["database"],
                   ["--local-infile=1"])
 
 

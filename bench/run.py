@@ -3,7 +3,7 @@
 
     make bench                       # starts the project-local server first
     bench/run.py [--reps 5] [--seed-reps 3] [--failover-reps 3]
-                 [--cluster-only | --no-cluster]
+                 [--cluster-only | --no-cluster | --seeding-only]
 
 On the project-local server it builds ``user_data`` tables of 10k,
 100k and 1M rows (databases ``ALX_prodev_bench_10k``, ``_100k``, ``_1m``;
@@ -14,8 +14,13 @@ is the case's own, several times over, and quotes medians. Each case is
 timed in the same repetition as its anchor, the fastest way to do the
 same thing: the ``mariadb`` command-line client with ``--quick`` (the C
 client: the wire limit), ``LOAD DATA LOCAL INFILE`` of the same CSV (1M
-and 200k rows), and keyset pages. A ratio is the median of the ratios
-of the repetitions.
+and 200k rows; ``... IGNORE`` of the same rows with their ids when the
+1M-row CSV is loaded again over a table that holds all or half of its
+rows), and keyset pages. A ratio is the median of the ratios of the
+repetitions. The first load's cases run again on a throwaway server
+with the server's own defaults but for its buffer pool
+(``server.stock_server``): a redo log and a doublewrite buffer as users
+have them.
 
 Then it starts a three-node Galera cluster of its own (``galera.py``),
 loads the 1M-row CSV through one node, reads it through another next to
@@ -126,34 +131,82 @@ def bench_pages(reps):
     return results
 
 
-def bench_seeding(paths, reps):
-    """Load each CSV each seeding case's way, each into an empty table.
+def bench_seeding(paths, reps, only=None, host=None):
+    """Load each CSV each seeding case's way; return the results.
 
     Return ``{(csv, case): [result, ...]}``; each result has the rows
-    loaded. In each repetition and for each CSV, the paired cases (the
-    two compared closely: insert_data and LOAD DATA) run first, next to
-    each other and in turn first, then the others.
+    the table holds after it. In each repetition and for each CSV, the
+    cases of each ``paired`` group (a case and its anchor) run next to
+    each other and in turn first, then the others. Each runs on a table
+    that holds its ``present`` share of the CSV's rows (``fill``),
+    filled again unless it holds them all already: a run over a table
+    that has every row changes nothing. ``only``: the cases to run
+    (None: all); ``host``: the server, if not the project-local one.
     """
     database = database_of("seed")
+    env = host and server.environment(database, host=host)
     results = {}
     for rep in range(reps):
-        for csv, names in cases.seeding_plan():
-            paired = [name for name in names if CASES[name].paired]
-            rest = [name for name in names if not CASES[name].paired]
-            for case in rotated(paired, rep) + rest:
-                tables.fresh_table(database)
-                arg = {"path": paths[csv], "rows": CASES[case].rows}
+        for csv, names in cases.seeding_plan(only):
+            groups = {}
+            for name in names:
+                groups.setdefault(CASES[name].paired or name, []).append(name)
+            kept = None
+            for case in [case for group in groups.values()
+                         for case in rotated(group, rep)]:
+                present = CASES[case].present
+                if kept != (csv, present) or present != 1:
+                    fill(database, paths[csv], CSVS[csv], present, host)
+                kept = (csv, present)
+                arg = {"path": paths[csv], "rows": CASES[case].rows,
+                       "ids": present and tables.with_ids(paths[csv])}
                 result = launch.run_case(
                     f"seeding {human(CSVS[csv])}: {case}, "
-                    f"repetition {rep + 1} of {reps}", case, database, arg)
-                result["rows"] = tables.row_count(database)
+                    f"repetition {rep + 1} of {reps}"
+                    + (f" on {host}" if host else ""), case, database, arg,
+                    env)
+                result["rows"] = tables.row_count(database, host)
                 expected = CASES[case].rows or CSVS[csv]
                 if result["rows"] != expected:
                     sys.exit(f"error: {case} left {result['rows']} rows, "
                              f"not {expected}")
                 results.setdefault((csv, case), []).append(result)
-    tables.drop(database)
+    if host is None:
+        tables.drop(database)
     return results
+
+
+def fill(database, path, rows, present, host=None):
+    """Make user_data of ``database`` hold the last ``present`` of rows.
+
+    ``rows`` is the number of records of the CSV at ``path``; they are
+    loaded, with their ids, from its copy ``tables.with_ids`` made. With
+    ``present`` 0 the table is empty. Only an empty one on ``host``.
+    """
+    tables.fresh_table(database, host)
+    if present:
+        assert host is None, "a table filled on the project-local server only"
+        skip = 1 + rows - round(rows * present)  # and the header
+        with launch.step(f"seeding: {round(rows * present):,} rows present "
+                         "before"):
+            server.run_client(cases.IGNORE.format(
+                path=tables.with_ids(path), skip=skip), database,
+                ["--local-infile=1"])
+
+
+STOCK_CASES = ("insert_data", "load_data")  # the first load, on each CSV
+
+
+def bench_stock(paths, reps):
+    """Run the first load's cases on a server as users have one.
+
+    Return its InnoDB settings (text) and the results, as
+    ``bench_seeding``'s; the server (``server.stock_server``) is stopped
+    and removed at the end.
+    """
+    with server.stock_server() as host:
+        return (server.innodb(host),
+                bench_seeding(paths, reps, STOCK_CASES, host))
 
 
 def bench_cluster(paths, reps, failover_reps):
@@ -186,6 +239,9 @@ def main():
     part.add_argument("--no-cluster", action="store_true",
                       help="skip the cluster part (cluster.png is left as "
                       "it is)")
+    part.add_argument("--seeding-only", action="store_true",
+                      help="run the seeding cases alone, on both servers, "
+                      "and print them; bench/results/ is left as it is")
     args = parser.parse_args()
     if server.localdb.users_env():
         sys.exit("error: make bench builds its tables on the project-local "
@@ -196,16 +252,21 @@ def main():
         info = report.machine(*server.describe())
     except server.db.SetupError as err:
         sys.exit(f"error: {err}")
+    info.append(("InnoDB", server.innodb()))
     paths = tables.make_csvs()
+    if args.seeding_only:
+        return seeding_only(paths, args.seed_reps, info, start)
     loads = tables.prepare_tables(paths)
-    checks, local, figures = [], None, None
+    checks, local, figures, stock = [], None, None, None
     if not args.cluster_only:
         streams = bench_streams(args.reps)
         pages = bench_pages(args.reps)
         seeding = bench_seeding(paths, args.seed_reps)
+        stock = bench_stock(paths, args.seed_reps)
         stream_table = report.stream_rows(streams)
         pages_table = report.page_table(pages)
         checks = report.targets(streams, stream_table, pages_table, seeding)
+        checks += report.stock_targets(stock)
         local = (stream_table, pages_table, seeding)
     if not args.no_cluster:
         try:
@@ -230,7 +291,7 @@ def main():
         for label, rows in SIZES)))
     text = report.markdown(
         info, checks, minutes,
-        local and (args.reps, args.seed_reps) + local, figures)
+        local and (args.reps, args.seed_reps) + local, figures, stock)
     report.write(RESULTS, text, local, figures)
     print(text.split("## Targets")[0].rstrip() + "\n")
     for line, passed in checks:
@@ -238,6 +299,23 @@ def main():
     written = ["results.md"] + ["chart.png"] * bool(local) + [
         "cluster.png"] * bool(figures)
     print(f"\nwritten: {os.path.relpath(RESULTS)}/: {', '.join(written)}")
+
+
+def seeding_only(paths, reps, info, start):
+    """Run the seeding cases on both servers; print them and their targets.
+
+    Nothing is written: results.md stays a whole run's.
+    """
+    seeding = bench_seeding(paths, reps)
+    stock = bench_stock(paths, reps)
+    checks = report.seeding_targets(seeding) + report.stock_targets(stock)
+    print(f"# Seeding alone ({(time.monotonic() - start) / 60:.1f} minutes, "
+          f"{reps} repetitions)\n")
+    print("\n".join([f"- **{name}**: {value}" for name, value in info]
+                    + report.seeding_markdown(seeding)
+                    + report.stock_markdown(stock)) + "\n")
+    for line, passed in checks:
+        print(f"{report.verdict(passed)} {line}")
 
 
 if __name__ == "__main__":

@@ -17,20 +17,26 @@ each database gets a copy of it (``replace``). ``host``, if given, is a
 cluster, say), reached with the same account: the benchmark creates the
 project-local server's user, with its password, on the cluster.
 
+``stock_server`` starts a throwaway server with the server's own
+defaults but for its buffer pool, as users have one, for the loading
+cases to run on too.
+
 ``traced`` is the one place that looks inside a stream: it records when
 a stream connects, waits for its node and queries, for the failover
 case's breakdown of its gap.
 
 The module also makes the project's modules importable: ``db``,
-``seed``, ``driver``, and, from scripts/, ``localdb`` (the project-local
-server's admin socket), ``cluster`` (the Galera cluster's API) and
-``testlab`` (the gated table and its gate, shared with the tests).
+``seed``, ``driver``, ``loader``, and, from scripts/, ``localdb`` (the
+project-local server's admin socket), ``cluster`` (the Galera cluster's
+API) and ``testlab`` (the gated table and its gate, shared with the
+tests).
 """
 import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -39,6 +45,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "scripts")]
 db = __import__("db")
 seed = __import__("seed")
 driver = __import__("driver")
+loader = __import__("loader")
 localdb = __import__("localdb")
 cluster = __import__("cluster")
 testlab = __import__("testlab")
@@ -156,6 +163,44 @@ def run_client(sql, database, extra=(), memory=None):
 def admin(sql):
     """Run ``sql`` as the project-local server's admin, over its socket."""
     return localdb.admin(localdb.DATA, sql)
+
+
+STOCK = ["--innodb-buffer-pool-size=1G"]  # the 1M-row table fits: no more
+
+
+@contextlib.contextmanager
+def stock_server():
+    """Start a throwaway server as users have one; yield its ``MYSQL_HOST``.
+
+    Only ``localdb.BASE`` (loopback, utf8mb4, LOCAL INFILE) and a buffer
+    pool that holds the 1M-row table (``STOCK``); the redo log, the
+    doublewrite buffer and the flushing at commit are the server's own
+    defaults. The project's user logs in with the same password as on
+    the project-local server. The server is stopped and its folder
+    removed at the end, whatever happens.
+    """
+    folder = tempfile.mkdtemp(prefix="alx-bench-stock-")
+    try:
+        port = localdb.start(folder, port=localdb.free_port(None),
+                             options=STOCK, tuned=False)
+        localdb.add_user(folder, settings(None).password)
+        yield f"127.0.0.1:{port}"
+    finally:
+        localdb.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+INNODB = ("innodb_buffer_pool_size", "innodb_log_file_size",
+          "innodb_doublewrite", "innodb_flush_log_at_trx_commit")
+
+
+def innodb(host=None):
+    """Return the InnoDB settings a load depends on, as text."""
+    sql = "SELECT " + ", ".join(f"@@{name}" for name in INNODB)
+    values = query(None, sql, host=host)[0]
+    return ", ".join(f"{name} = " + (f"{value // 2 ** 20} MB" if "size"
+                                     in name else str(value))
+                     for name, value in zip(INNODB, values))
 
 
 @contextlib.contextmanager

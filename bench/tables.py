@@ -4,12 +4,15 @@ The CSVs are made by ``scripts/make_users_csv.py`` in ``bench/data/``
 (kept between runs). The tables of 10k, 100k and 1M rows are in the
 databases ``ALX_prodev_bench_10k``, ``_100k`` and ``_1m`` on the
 project-local server; a table that already has the right row count is
-reused. The 200k-row CSV is only loaded by the seeding cases. The sizes
-and their labels are in sizes.py.
+reused. The 200k-row CSV is only loaded by the seeding cases; the
+re-seeding cases load the 1M-row one over rows loaded from a copy with
+its ids (``with_ids``). The sizes and their labels are in sizes.py.
 """
+import csv
 import os
 import subprocess
 import sys
+from itertools import islice
 
 import launch
 import server
@@ -37,6 +40,34 @@ def make_csvs():
             os.replace(path + ".part", path)
         paths[label] = path
     return paths
+
+
+def with_ids(path):
+    """Return a copy of the CSV at ``path`` with its ids, made once.
+
+    ``<name>_ids.csv`` beside it: ``user_id`` first, the id
+    ``seed.insert_data`` gives each record (``loader.user_ids_for``),
+    then the record, every field quoted, for ``LOAD DATA`` of the same
+    rows with the same ids.
+    """
+    copy = path[:-len(".csv")] + "_ids.csv"
+    if os.path.exists(copy):
+        return copy
+    with launch.step(f"writing {os.path.relpath(copy)}"):
+        with open(path, encoding="utf-8", newline="") as text, \
+                open(copy + ".part", "w", encoding="utf-8",
+                     newline="") as out:
+            records, writer = csv.reader(text), csv.writer(
+                out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+            at = {name: column for column, name in enumerate(next(records))}
+            writer.writerow(["user_id", "name", "email", "age"])
+            while batch := list(islice(records, 10_000)):
+                fields = [[record[at[name]] for record in batch]
+                          for name in ("name", "email", "age")]
+                writer.writerows(zip(server.loader.user_ids_for(fields[1]),
+                                     *fields))
+        os.replace(copy + ".part", copy)
+    return copy
 
 
 def fresh_table(database, host=None):

@@ -51,20 +51,25 @@ GALERA_LIBRARIES = ("/usr/lib/galera/libgalera_smm.so",      # Debian, Ubuntu
 WAIT = 120  # seconds a start or a stop may take on a busy machine
 PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")  # what token_urlsafe makes
 
-# Each setting, and why. The server is ours, tuned for this workload.
-OPTIONS = [
+# Each setting, and why. What every server here needs:
+BASE = [
     "--bind-address=127.0.0.1",        # loopback only: nothing else sees it
     "--skip-name-resolve",             # no DNS look-ups on connect
     "--character-set-server=utf8mb4",  # a server without config says latin1
     "--collation-server=utf8mb4_unicode_ci",
+    "--local-infile=1",                # LOAD DATA LOCAL, for insert_data
+    "--skip-log-bin",                  # no binary log: no replicas here
+]
+# The server is ours, tuned for this workload (``start(tuned=False)``
+# leaves these at the server's defaults, as users have them):
+TUNING = [
     "--innodb-buffer-pool-size=1G",    # a 1M-row table and its load fit
     "--innodb-log-file-size=512M",     # a bulk load does not stall on logs
     "--innodb-flush-log-at-trx-commit=2",  # one fsync a second: dev data
     "--innodb-doublewrite=0",          # halves bulk-load writes: dev data
     "--max-allowed-packet=64M",        # large multi-row INSERT batches
-    "--local-infile=1",                # LOAD DATA LOCAL, for insert_data
-    "--skip-log-bin",                  # no binary log: no replicas here
 ]
+OPTIONS = BASE + TUNING
 
 
 def server_binary():
@@ -264,11 +269,12 @@ def running(datadir):
         return False
 
 
-def start(datadir, port=None, options=()):
+def start(datadir, port=None, options=(), tuned=True):
     """Start a server on ``datadir`` (made if new); return its port.
 
-    ``options`` are extra server options (for tests). It waits until the
-    server answers, and raises with the end of its log if it does not.
+    ``options`` are extra server options (for tests); without ``tuned``,
+    they are the only ones beyond ``BASE``. It waits until the server
+    answers, and raises with the end of its log if it does not.
     As root, ``datadir`` and all in it become mysql's, the server's user.
     """
     binary = ensure_installed()
@@ -292,7 +298,7 @@ def start(datadir, port=None, options=()):
         [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
          "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
          "--log-error=" + log, "--tmpdir=" + datadir]  # not a shared /tmp
-        + runas() + OPTIONS + list(options),
+        + runas() + (OPTIONS if tuned else BASE) + list(options),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + WAIT

@@ -12,8 +12,8 @@ character, and escaping must know it); the same with the pure-Python
 driver, in a process without the C extension, in both modes. The
 chunks, the INSERTs and
 the batches checked at once are made small, so that every boundary
-falls among these values; a repeated record sends them through the
-staging table too.
+falls among these values; a repeated record is found among them and
+quoted as the file has it.
 """
 import csv
 import json
@@ -295,8 +295,7 @@ def test_pure_python_driver_round_trip(server, database, tmp_path,
     on a server refusing LOCAL INFILE: the pure-Python driver sends the
     rows, escaped for the session's ``sql_mode``, in INSERTs of 4 KiB,
     in chunks of 16 (the first of 5), in the server's default mode and
-    in NO_BACKSLASH_ESCAPES mode; a repeat goes through the staging
-    table.
+    in NO_BACKSLASH_ESCAPES mode; a repeat is found among them.
     It replaces a test that made ``driver.fast`` say False on a C
     extension connection: that ran the C cursor's binding, not this.
     """

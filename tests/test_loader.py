@@ -572,25 +572,24 @@ def test_file_changed_before_repeats_are_read_fails(database, tmp_path,
                                                     monkeypatch):
     """A CSV changed during the load fails it when its repeats are read.
 
-    The file gets a line more at its top as the rows go to the staging
-    table, after the first read and before the repeats are read again:
-    the repeat's line no longer starts a record. Nothing is loaded and
-    no rejects file is left.
+    The file gets a line more at its top as the repeats are found in
+    the chunk files, after the first read and before the repeats are
+    read again: the repeat's line no longer starts a record. Nothing is
+    loaded and no rejects file is left.
     """
     add_present(database)
     text, _ = dirty_text(['"Multi","m@example.com","1"',
                           '"Again","M@example.com","2"'])
     path = write(tmp_path / "changed.csv", text)
-    send_chunk = loader.send_chunk
+    repeats_by_id = loader.repeats_by_id
 
-    def changing(connection, table, *rest):
-        """Put a line before the records once the staging table fills."""
-        if table == "load_staging":
-            write(tmp_path / "changed.csv",
-                  text.replace("\n", '\n"Longer","\nstart","3"\n', 1))
-        return send_chunk(connection, table, *rest)
+    def changing(paths):
+        """Put a line before the records, then find the repeats."""
+        write(tmp_path / "changed.csv",
+              text.replace("\n", '\n"Longer","\nstart","3"\n', 1))
+        return repeats_by_id(paths)
 
-    monkeypatch.setattr(loader, "send_chunk", changing)
+    monkeypatch.setattr(loader, "repeats_by_id", changing)
     with pytest.raises(seed.SetupError, match=re.escape(
             f"{path}: line 4 is not where a record starts any more: was the "
             "file changed while it was loaded? load it again")):
@@ -854,12 +853,12 @@ def watch_puts(monkeypatch):
     seen = []
     send_chunk = loader.send_chunk
 
-    def watching(connection, table, path, *rest):
+    def watching(connection, path, *rest):
         """Note the chunk's folder as the server is sent the chunk."""
         folder = os.path.dirname(path)
         seen.append((folder, stat.S_IMODE(os.stat(folder).st_mode),
                      sorted(os.listdir(folder))))
-        return send_chunk(connection, table, path, *rest)
+        return send_chunk(connection, path, *rest)
 
     monkeypatch.setattr(loader, "send_chunk", watching)
     return seen
@@ -1154,3 +1153,48 @@ def test_insert_data_loads_where_the_connection_points(
         assert here not in spare_server.admin("SHOW DATABASES").split()
     finally:
         server.admin(f"DROP DATABASE `{other}`")
+
+
+def test_file_doubled_in_full(database, tmp_path, capsys, monkeypatch,
+                              method):
+    """A file that holds its records twice: each second one a repeat.
+
+    30 records, then the same 30 again, some as other text (an email in
+    capitals, spaces around it): chunks of 3 rows, then 7, so that the
+    repeats fall in the same chunk as their first and in later ones;
+    at most 7 repeats are sorted in memory at a time (a chunk's rows),
+    so that the 30 are put in line order by merging 5 sorted runs. Four
+    of the ids are in the table already, with other names, emails and
+    ages: left as they were, counted present, and their second records
+    are repeats.
+    The rejects file and the summary are compared whole.
+    """
+    monkeypatch.setattr(loader, "FIRST_CHUNK_ROWS", 3)
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 7)
+    records = [[f"User {number}", f"user{number}@example.com", f"{number}"]
+               for number in range(30)]
+    again = [[f"Again {number}", f" USER{number}@Example.com ", "1"]
+             if number % 4 == 1 else fields
+             for number, fields in enumerate(records)]
+    path = write(tmp_path / "twice.csv", "".join(
+        quoted(fields) + "\n" for fields in [["name", "email", "age"]]
+        + records + again))
+    ids = [str(uuid5(NAMESPACE_URL, f"mailto:user{number}@example.com"))
+           for number in range(30)]
+    present = {ids[at]: (f"Earlier {at}", f"earlier{at}@example.com",
+                         f"{at}.25") for at in (0, 9, 10, 29)}
+    cursor = database.cursor()
+    cursor.executemany("INSERT INTO user_data VALUES (%s, %s, %s, %s)",
+                       [(key, *values) for key, values in present.items()])
+    cursor.close()
+    counts, summary, _ = load(database, path, capsys)
+    assert counts.method == method
+    assert summary == (f"{path}: 26 loaded, 4 already present, 30 "
+                       f"rejected (see {path}.rejects.csv)")
+    assert reject_rows(path) == [
+        (32 + number, fields, f"repeats the user_id of line {2 + number}")
+        for number, fields in enumerate(again)]
+    expected = {key: (name, email, f"{Decimal(age):.2f}")
+                for key, (name, email, age) in zip(ids, records)}
+    expected.update(present)
+    assert {row[0]: row[1:] for row in table(database)} == expected
