@@ -65,20 +65,20 @@ def load(conf, path):
     stdout stays the course's.
     """
     rejects = Rejects(path)  # before the CSV is opened: it may raise
-    progress = Progress(path)
-    records, layout = read_header(path, progress)
-    folder = tempfile.mkdtemp(prefix="user-data-load-")
-    done = False
-    try:
+    progress, done = Progress(path), False
+    with contextlib.ExitStack() as cleanup:  # in reverse, on every path
+        # a failed load leaves no rejects file; the bar gives way to the
+        # report
+        cleanup.callback(lambda: rejects.close(keep=done))
+        cleanup.callback(progress.close)
+        records, layout = read_header(path, progress)
+        cleanup.callback(records.close)
+        folder = tempfile.mkdtemp(prefix="user-data-load-")
+        cleanup.callback(shutil.rmtree, folder)
         total, inserted, repeats, method = send(
             conf, folder, lambda method: write_chunks(
                 records, layout, method, rejects, folder), rejects)
         done = True
-    finally:
-        records.close()
-        progress.close()  # the bar gives way to the report
-        rejects.close(keep=done)  # a failed load leaves no rejects file
-        shutil.rmtree(folder)
     counts = Counts(inserted, total - inserted - repeats, rejects.count,
                     method.name)
     print(f"{path}: {counts.loaded} loaded, {counts.present} already "

@@ -206,6 +206,18 @@ def test_unwritable_rejects_file_fails_clearly(database, tmp_path):
     assert os.listdir(path + ".rejects.csv") == []
 
 
+def test_no_temporary_folder_leaves_the_csv_closed(
+        database, tmp_path, monkeypatch):
+    """A temporary folder that cannot be made stops the load, and the
+    CSV is not left open, even while the error is held."""
+    path = make_csv(tmp_path / "users.csv", 10)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError) as raised:
+        seed.insert_data(database, path)
+    assert opened(path) == [], raised.traceback
+    assert table(database) == []
+
+
 def test_rejects_file_rewritten_then_removed(database, tmp_path, capsys):
     """Each load rewrites the rejects file; a clean load removes it."""
     path = tmp_path / "users.csv"
