@@ -251,8 +251,9 @@ def test_table_of_another_collation_loads_and_streams(collated, capsys):
 
 
 def test_unknown_variable_error_1193_is_ignored(own):
-    """A resumed stream first sets ``wsrep_sync_wait`` (``db._sync_wait``):
-    on a server without it (MySQL), error 1193, which it ignores; the
+    """A resumed stream without a position to wait for sets
+    ``wsrep_sync_wait`` (``db._catch_up``): on a server without it
+    (MySQL), error 1193, which it ignores; the
     connection goes on. MariaDB knows the variable, Galera or not: there
     it is set, and an unknown name gives the same 1193.
     """
@@ -265,7 +266,7 @@ def test_unknown_variable_error_1193_is_ignored(own):
         with pytest.raises(mysql.connector.Error) as raised:
             cursor.execute(f"SET SESSION {unknown} = 1")
         assert raised.value.errno == 1193
-        db._sync_wait(connection)
+        db._catch_up(connection, None, 5)
         cursor.execute("SELECT 1" + (", @@SESSION.wsrep_sync_wait" if known
                                      else ""))
         assert cursor.fetchall() == [(1, 1) if known else (1,)]
