@@ -306,6 +306,16 @@ def close_quietly(connection):
         pass
 
 
+def fetched(connection, sql):
+    """Run ``sql`` on ``connection``; return all its rows."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def server_of(connection):
     """Return the ``(host, port)`` a connection is to."""
     return connection.server_host, connection.server_port

@@ -24,8 +24,9 @@ stream_users = __import__("0-stream_users").stream_users
 LAYERS = {
     "driver": set(),
     "db": {"driver"},
-    "loader": {"db", "driver"},
-    "seed": {"db", "loader"},
+    "table": {"db"},
+    "loader": {"db", "driver", "table"},
+    "seed": {"db", "loader", "table"},
     "0-stream_users": {"seed"},
     "1-batch_processing": {"seed"},
     "2-lazy_paginate": {"seed"},
@@ -143,7 +144,7 @@ def test_layers_have_no_cycle():
     and scripts/ included: no module reaches itself through imports (so
     ``bench/cases.py``, run as each case's ``__main__``, never loads
     itself again under its own name, with a second registry of cases);
-    ``driver``, ``db``, ``loader`` and ``seed`` each reach only the
+    ``driver``, ``db``, ``table``, ``loader`` and ``seed`` each reach only the
     layers below them (so none reaches a numbered script), and each
     numbered script (and the keyset paginator) reaches ``seed``; the
     benchmark's ``sizes`` is a leaf, and its cases reach no other part
@@ -152,7 +153,7 @@ def test_layers_have_no_cycle():
     graph = import_graph()
     below = {name: reached(graph, name) for name in graph}
     assert not [name for name in graph if name in below[name]], below
-    layers = ["driver", "db", "loader", "seed"]
+    layers = ["driver", "db", "table", "loader", "seed"]
     for index, name in enumerate(layers):
         assert below[name] <= set(layers[:index]), (name, below[name])
     above = [name for name in graph if name[0].isdigit()] + [

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""The user_data table: how it is made, and what a table there must hold.
+
+``CREATE`` makes it as the course's seed does, in utf8mb4 (without the
+course's second index on ``user_id``, which the primary key already
+is). ``check(connection)`` refuses, before a load sends anything, a
+``user_data`` made elsewhere that could not hold every value the
+loader's checks let through: ``CREATE TABLE IF NOT EXISTS`` keeps such
+a table, and ``IGNORE`` would then cut or mangle values in silence.
+
+>>> "PRIMARY KEY" in CREATE
+True
+"""
+from collections import namedtuple
+
+import db
+
+CREATE = f"""CREATE TABLE IF NOT EXISTS user_data (
+    user_id CHAR(36) PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    email VARCHAR(255) NOT NULL,
+    age DECIMAL(5,2) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET={db.CHARSET} COLLATE={db.COLLATION}"""
+
+TABLE_COLUMNS = """SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE,
+        CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH,
+        NUMERIC_PRECISION - NUMERIC_SCALE, NUMERIC_SCALE, CHARACTER_SET_NAME,
+        IS_NULLABLE = 'YES' OR COLUMN_DEFAULT IS NOT NULL
+            OR EXTRA REGEXP 'auto_increment|GENERATED'
+    FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
+    ORDER BY ORDINAL_POSITION"""
+UNIQUE_KEYS = """SELECT k.INDEX_NAME,
+        GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.SEQ_IN_INDEX),
+        MAX(k.SUB_PART IS NOT NULL)
+    FROM information_schema.STATISTICS AS k
+    JOIN information_schema.COLUMNS AS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA
+        AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME
+    WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = 'user_data'
+        AND k.NON_UNIQUE = 0
+    GROUP BY k.INDEX_NAME
+    HAVING MAX(c.EXTRA LIKE '%auto_increment%') = 0
+    ORDER BY k.INDEX_NAME"""  # a key with a new row's number never clashes
+Column = namedtuple("Column", "type kind characters octets digits scale "
+                    "charset free")  # a row of TABLE_COLUMNS, but the name
+TEXT = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
+
+
+def holds_any_text(column):
+    """Return True if ``column`` holds 255 characters of 4 bytes each."""
+    return (column.kind in TEXT and column.characters >= 255
+            and column.octets >= 4 * 255 and column.charset == "utf8mb4")
+
+
+# What user_data needs to hold every value loader.py's ``RULES`` let
+# through: for each column, a test of its ``Column``, what it needs, and
+# a definition that has it. Any other column (None) gets no value from
+# the loader.
+COLUMN_NEEDS = {
+    "user_id": (lambda column: column.kind in ("char", "varchar")
+                and column.characters >= 36,
+                "a CHAR or VARCHAR of 36 characters or more",
+                "CHAR(36) NOT NULL"),
+    "name": (holds_any_text, "a VARCHAR(255) or longer in utf8mb4",
+             "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
+    "email": (holds_any_text, "a VARCHAR(255) or longer in utf8mb4",
+              "VARCHAR(255) CHARACTER SET utf8mb4 NOT NULL"),
+    "age": (lambda column: column.kind == "decimal" and column.digits >= 3
+            and column.scale >= 2,
+            "a DECIMAL with 3 digits before the point and 2 after, or more",
+            "DECIMAL(5,2) NOT NULL"),
+    None: (lambda column: column.free, "to be nullable or have a default",
+           "{type} NULL"),
+}
+
+
+def check(connection):
+    """Refuse a user_data that cannot hold every value loader.RULES allow.
+
+    It may be a table made elsewhere, of another shape (``CREATE TABLE
+    IF NOT EXISTS`` keeps it). Its columns (``COLUMN_NEEDS``) and unique
+    keys are read from information_schema, before anything is sent:
+    user_id alone must be a unique key (the server finds the ids
+    present by it), and no other (it would skip a row with a new id).
+    Raise ``SetupError`` naming the column, what it is, what it needs
+    and the ``ALTER TABLE`` that gives it.
+    """
+    columns = {name: Column(*rest)
+               for name, *rest in db.fetched(connection, TABLE_COLUMNS)}
+    if not columns:
+        raise db.SetupError("there is no table user_data in this database: "
+                            "create it (./seed.py, or seed.create_table)")
+    again = "or drop the table and run ./seed.py again"
+    others = [name for name in columns if name not in COLUMN_NEEDS]
+    for name in [*COLUMN_NEEDS][:-1] + others:
+        fits, needs, definition = COLUMN_NEEDS.get(name, COLUMN_NEEDS[None])
+        column = columns.get(name)
+        if column is None:
+            raise db.SetupError(
+                f"user_data has no column {name}, but needs {needs}: ALTER "
+                f"TABLE user_data ADD {name} {definition}, {again}")
+        if not fits(column):
+            raise db.SetupError(
+                f"user_data.{name} is {column.type}"
+                + (f" CHARACTER SET {column.charset}" if column.charset
+                   else "")
+                + (" NOT NULL without a default" if name in others else "")
+                + f", but needs {needs}: ALTER TABLE user_data MODIFY "
+                f"{name} {definition.format(type=column.type)}, {again}")
+    keys = db.fetched(connection, UNIQUE_KEYS)
+    others = [(key, on) for key, on, prefix in keys
+              if on != "user_id" or prefix]
+    if len(others) == len(keys):
+        raise db.SetupError(
+            "user_data.user_id is not a unique key, but needs to be the "
+            "PRIMARY KEY (the loader finds the ids present by it): ALTER "
+            f"TABLE user_data ADD PRIMARY KEY (user_id), {again}")
+    if others:
+        (key, on), *_ = others
+        raise db.SetupError(
+            f"user_data has the unique key `{key}` on ({on}), but user_id "
+            "needs to be the only one (a row with a new user_id could be "
+            f"skipped as present): ALTER TABLE user_data DROP INDEX "
+            f"`{key}`, {again}")
