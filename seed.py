@@ -22,7 +22,8 @@ nothing.
 
 The layers, each importing only those below it: ``driver`` (the
 connector's internals), ``db`` (settings, connections, streams),
-``loader`` (``insert_data``'s work), this module, the numbered scripts.
+``table`` (user_data's definition and shape check), ``loader``
+(``insert_data``'s work), this module, the numbered scripts.
 """
 import os
 import sys
