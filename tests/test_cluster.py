@@ -363,7 +363,7 @@ def test_resumed_stream_waits_for_its_position(on_cluster, locker,
             with ThreadPoolExecutor(1) as pool:
                 reading = pool.submit(read_users)
                 gate.waiting()
-                cluster.kill(first.node)
+                first.kill()
                 waits = wait_for(lambda: lag.waits() or reading.done(),
                                  "the resumed stream to wait on node 2")
                 assert not reading.done(), reading.result()
@@ -399,7 +399,7 @@ def test_node_that_cannot_catch_up_is_passed_over(on_cluster, locker,
             with ThreadPoolExecutor(1) as pool:
                 reading = pool.submit(read_users)
                 gate.waiting()
-                cluster.kill(first.node)
+                first.kill()
                 waits = wait_for(lambda: lag.waits() or reading.done(),
                                  "the resumed stream to wait on node 2")
                 assert not reading.done(), reading.result()
