@@ -340,6 +340,36 @@ def lag_behind(on_cluster, locker, configure):
     return lag, expected, position
 
 
+def read_through_lag(on_cluster, configure, lag, position, read_timeout,
+                     let_go):
+    """Read the lagging table from node 1, kill node 1 at the gate; return
+    the rows the stream gives.
+
+    The stream, with ``read_timeout``, goes on from node 2, and the test
+    sees it wait there for node 1's ``position`` (node 2's process list),
+    a second less than the time-out. If ``let_go``, node 2 is let go then.
+    """
+    first = on_cluster[0]
+    configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
+              MYSQL_READ_TIMEOUT=str(read_timeout))
+    gate = Gate(first)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(read_users)
+            gate.waiting()
+            first.kill()
+            waits = wait_for(lambda: lag.waits() or reading.done(),
+                             "the resumed stream to wait on node 2")
+            assert not reading.done(), reading.result()
+            assert waits == [f"SELECT WSREP_SYNC_WAIT_UPTO_GTID("
+                             f"'{position}', {read_timeout - 1})"]
+            if let_go:
+                lag.release()
+            return reading.result(timeout=DEADLINE)
+    finally:
+        gate.close()
+
+
 def test_resumed_stream_waits_for_its_position(on_cluster, locker,
                                                configure):
     """A resumed stream waits on its new node for what the first node
@@ -353,26 +383,10 @@ def test_resumed_stream_waits_for_its_position(on_cluster, locker,
     has them. Without the wait, node 2 would answer at once, without
     the LATE rows.
     """
-    first, second, third = on_cluster
     lag, expected, position = lag_behind(on_cluster, locker, configure)
     try:
-        configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
-                  MYSQL_READ_TIMEOUT=str(PATIENT))
-        gate = Gate(first)
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                reading = pool.submit(read_users)
-                gate.waiting()
-                first.kill()
-                waits = wait_for(lambda: lag.waits() or reading.done(),
-                                 "the resumed stream to wait on node 2")
-                assert not reading.done(), reading.result()
-                assert waits == [f"SELECT WSREP_SYNC_WAIT_UPTO_GTID("
-                                 f"'{position}', {PATIENT - 1})"]
-                lag.release()
-                got = reading.result(timeout=DEADLINE)
-        finally:
-            gate.close()
+        got = read_through_lag(on_cluster, configure, lag, position,
+                               PATIENT, let_go=True)
     finally:
         lag.release()
     assert got == expected
@@ -389,25 +403,10 @@ def test_node_that_cannot_catch_up_is_passed_over(on_cluster, locker,
     second, and goes on from node 3: every row once, in order, with the
     LATE rows that node 2 still lacks at the end.
     """
-    first, second, third = on_cluster
     lag, expected, position = lag_behind(on_cluster, locker, configure)
     try:
-        configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
-                  MYSQL_READ_TIMEOUT=str(IMPATIENT))
-        gate = Gate(first)
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                reading = pool.submit(read_users)
-                gate.waiting()
-                first.kill()
-                waits = wait_for(lambda: lag.waits() or reading.done(),
-                                 "the resumed stream to wait on node 2")
-                assert not reading.done(), reading.result()
-                assert waits == [f"SELECT WSREP_SYNC_WAIT_UPTO_GTID("
-                                 f"'{position}', {IMPATIENT - 1})"]
-                got = reading.result(timeout=DEADLINE)
-        finally:
-            gate.close()
+        got = read_through_lag(on_cluster, configure, lag, position,
+                               IMPATIENT, let_go=False)
         assert lag.count(LAGGING) == ROWS
     finally:
         lag.release()
