@@ -306,11 +306,12 @@ def close_quietly(connection):
         pass
 
 
-def fetched(connection, sql):
-    """Run ``sql`` on ``connection``; return all its rows."""
+def fetched(connection, sql, args=()):
+    """Run ``sql`` on ``connection``, with ``args`` bound; return all its
+    rows."""
     cursor = connection.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(sql, args)
         return cursor.fetchall()
     finally:
         cursor.close()
@@ -447,17 +448,6 @@ def _read(conf, servers, sql, key, size, after, position, resumed):
         close_quietly(connection)
 
 
-def _value(connection, sql, args=()):
-    """Return the one value of the one row ``sql`` selects."""
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql, args)
-        (value,), = cursor.fetchall()
-        return value
-    finally:
-        cursor.close()
-
-
 def _position(connection):
     """Return where the server of ``connection`` is, or None if unknown.
 
@@ -469,7 +459,7 @@ def _position(connection):
     query then says what is wrong (error 1047).
     """
     try:
-        found = _value(connection, "SELECT WSREP_LAST_SEEN_GTID()")
+        (found,), = fetched(connection, "SELECT WSREP_LAST_SEEN_GTID()")
     except mysql.connector.Error as err:
         if err.errno not in (NO_FUNCTION, BEHIND):
             raise
@@ -498,8 +488,8 @@ def _catch_up(connection, position, seconds):
     if position is not None:
         try:
             connection.cmd_query("SET SESSION wsrep_sync_wait = 0")
-            _value(connection, "SELECT WSREP_SYNC_WAIT_UPTO_GTID"
-                   f"(%s, {limit:d})", (position,))
+            fetched(connection, "SELECT WSREP_SYNC_WAIT_UPTO_GTID"
+                    f"(%s, {limit:d})", (position,))
             return
         except mysql.connector.Error as err:
             if err.errno == BEHIND:
