@@ -791,11 +791,14 @@ def confirmed(connection, sent, done):
 
     ``done`` is what ``cmd_query`` returned for it. ``IGNORE`` skips a
     row whose id the table has, with one warning (1062, duplicate
-    entry) each. It also turns what would be an error into a warning,
-    and goes on: a value cut short, a character the column cannot hold.
-    Such a warning makes the count larger than the rows skipped. The
-    error quotes the first warning that is not 1062 (``SHOW WARNINGS``
-    keeps the first ``max_error_count`` only).
+    entry) each. A CHECK constraint, a foreign key or a partitioning
+    would skip a row with one warning too, which the count cannot tell
+    from a 1062: ``table.check`` refuses such a table before anything
+    is sent. ``IGNORE`` also turns what would be an error into a
+    warning, and goes on: a value cut short, a character the column
+    cannot hold. Such a warning makes the count larger than the rows
+    skipped. The error quotes the first warning that is not 1062
+    (``SHOW WARNINGS`` keeps the first ``max_error_count`` only).
     """
     affected, warnings = done["affected_rows"], done["warning_count"]
     if warnings == sent - affected:
