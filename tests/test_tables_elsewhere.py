@@ -175,3 +175,20 @@ def test_after_insert_trigger_loads(database, tmp_path, capsys, method):
     assert cursor.fetchall() == [
         (row[0],) for row in loaded_rows() if row != PRESENT]
     cursor.close()
+
+
+def test_partitions_for_every_value_load(database, tmp_path, capsys):
+    """A user_data partitioned by RANGE with a MAXVALUE partition takes
+    every row: it loads, every record."""
+    add_present(database)
+    run(database, ["ALTER TABLE user_data PARTITION BY RANGE COLUMNS "
+                   "(user_id) (PARTITION low VALUES LESS THAN ('8'), "
+                   "PARTITION high VALUES LESS THAN (MAXVALUE))"])
+    path = write_records(tmp_path)
+    counts, summary, _ = load(database, path, capsys)
+    assert summary == f"{path}: 3 loaded, 0 already present, 0 rejected"
+    cursor = database.cursor()
+    cursor.execute("SELECT user_id, name, email, CAST(age AS CHAR) "
+                   "FROM user_data ORDER BY user_id")
+    assert cursor.fetchall() == loaded_rows()
+    cursor.close()
