@@ -42,6 +42,10 @@ LONGEST = 31_536_000  # seconds: the server's own limit on its time-outs
 # killed (1927, 2013), gone (2006, 2055), shutting down (1053), or a
 # Galera node cut off from its cluster, answering everything with 1047.
 LOST = {1047, 1053, 1927, 2006, 2013, 2055}
+# "Query execution was interrupted": a KILL QUERY, but on MySQL 8 a KILL
+# of the connection, or a shutdown, ends a running query with it too,
+# then the connection (see ``_lost``).
+INTERRUPTED = 1317
 # Rounds of the server list a stream tries before it gives up: a cluster
 # may stall for a while before it drops a frozen node (Galera: up to
 # evs.inactive_timeout, 15 s), and each try waits up to the time-outs.
@@ -334,7 +338,7 @@ def stream_rows(conf, sql, size=1000, key=None):
     With ``key`` (a column, the first one ``sql`` selects: ``sql`` is then
     ``SELECT ... FROM table``, without ``WHERE`` or ``ORDER BY``), rows
     come in key order, and with several servers a stream that loses its
-    server (``LOST``) goes on from the next live one, after the last key
+    server (``_lost``) goes on from the next live one, after the last key
     it yielded. Without ``key``, it may start again elsewhere only if it
     had yielded nothing yet. With one server, the loss is raised.
     """
@@ -408,7 +412,7 @@ def _read(conf, servers, sql, key, size, after, position, resumed):
     ``position`` (a list, empty until then) where its server was before
     the query (``_position``); a resumed read first waits until its
     server has caught up with that (``_catch_up``), so that it sees all
-    the first one had. A server lost (``LOST``, or none answering), or
+    the first one had. A server lost (``_lost``, or none answering), or
     one that does not catch up within the read time-out (``BEHIND``),
     raises ``_Lost``.
     """
@@ -437,8 +441,8 @@ def _read(conf, servers, sql, key, size, after, position, resumed):
             connection.cmd_query(query)
             yield from driver.batches(connection, size)
         except mysql.connector.Error as err:
-            if ((err.errno in LOST or resumed and err.errno == BEHIND)
-                    and len(conf.servers) > 1):
+            if len(conf.servers) > 1 and (_lost(connection, err)
+                                          or resumed and err.errno == BEHIND):
                 raise _Lost(failed + [(server, err)]) from err
             raise
     except GeneratorExit:
@@ -446,6 +450,22 @@ def _read(conf, servers, sql, key, size, after, position, resumed):
         raise
     finally:
         close_quietly(connection)
+
+
+def _lost(connection, err):
+    """Return True if ``err`` says the server of ``connection`` is lost.
+
+    An error of ``LOST`` says so. ``INTERRUPTED`` does only if the
+    connection is gone too: a query killed alone (KILL QUERY) leaves it
+    answering, and the stream must raise that error; on MySQL 8 a
+    killed connection or a server shutting down ends the query with
+    the same error, then the connection, and the stream goes on
+    elsewhere. A killed connection never takes another command, so the
+    ping that asks cannot win a race against it.
+    """
+    if err.errno in LOST:
+        return True
+    return err.errno == INTERRUPTED and not driver.answers(connection)
 
 
 def _position(connection):

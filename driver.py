@@ -63,6 +63,22 @@ def batches(connection, size):
     connection.free_result()
 
 
+def answers(connection):
+    """Return True if the server of ``connection`` still answers it.
+
+    It pings. The connector's own ``is_connected`` refuses to ask, with
+    the C extension, once an error has ended a result ``batches`` read:
+    the result stays marked unread.
+    """
+    handle = native(connection)
+    if handle is None:
+        return connection.is_connected()
+    try:
+        return bool(handle.ping())
+    except NativeError:
+        return False
+
+
 def escaped(data, sql_mode):
     r"""Return ``data`` (``bytes``) escaped for a string literal in SQL.
 

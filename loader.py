@@ -45,6 +45,8 @@ from itertools import count, islice, repeat
 from operator import methodcaller
 from uuid import NAMESPACE_URL
 
+import mysql.connector
+
 import db
 import driver
 import table
@@ -660,6 +662,9 @@ def made_ahead(chunks):
 
 # 4. Send the chunks in one transaction -----------------------------------
 
+SIGNALLED = 1644  # a trigger's SIGNAL SQLSTATE '45000', unhandled
+
+
 def send(conf, folder, chunks_for, rejects):
     """Load the chunks into user_data in one transaction: all, or none.
 
@@ -670,6 +675,8 @@ def send(conf, folder, chunks_for, rejects):
     that were not inserted had their id in the table already, or
     repeat an earlier row's id: ``reject_repeats`` finds the repeats,
     before the commit. Return ``(total, inserted, repeats, method)``.
+    A trigger's SIGNAL (an AFTER INSERT one: ``table.check`` refuses a
+    BEFORE INSERT one) fails the load with ``SetupError``.
     """
     connection = db.connect(conf, allow_local_infile_in_path=folder)
     try:
@@ -683,6 +690,14 @@ def send(conf, folder, chunks_for, rejects):
             repeats = reject_repeats([path for path, _ in sent], folder,
                                      rejects)
         connection.commit()
+    except mysql.connector.Error as err:
+        if err.errno != SIGNALLED and err.sqlstate != "45000":
+            raise
+        raise db.SetupError(
+            f"user_data refused a row: {' '.join(err.msg.split())} (a "
+            f"trigger's SIGNAL, error {err.errno}); nothing was loaded, the "
+            "table was left as it was: check its triggers (SHOW TRIGGERS "
+            "LIKE 'user_data')") from None
     finally:
         db.close_quietly(connection)
     return total, inserted, repeats, method
@@ -776,11 +791,14 @@ def confirmed(connection, sent, done):
 
     ``done`` is what ``cmd_query`` returned for it. ``IGNORE`` skips a
     row whose id the table has, with one warning (1062, duplicate
-    entry) each. It also turns what would be an error into a warning,
-    and goes on: a value cut short, a character the column cannot hold.
-    Such a warning makes the count larger than the rows skipped. The
-    error quotes the first warning that is not 1062 (``SHOW WARNINGS``
-    keeps the first ``max_error_count`` only).
+    entry) each. A CHECK constraint, a foreign key or a partitioning
+    would skip a row with one warning too, which the count cannot tell
+    from a 1062: ``table.check`` refuses such a table before anything
+    is sent. ``IGNORE`` also turns what would be an error into a
+    warning, and goes on: a value cut short, a character the column
+    cannot hold. Such a warning makes the count larger than the rows
+    skipped. The error quotes the first warning that is not 1062
+    (``SHOW WARNINGS`` keeps the first ``max_error_count`` only).
     """
     affected, warnings = done["affected_rows"], done["warning_count"]
     if warnings == sent - affected:

@@ -6,7 +6,10 @@ course's second index on ``user_id``, which the primary key already
 is). ``check(connection)`` refuses, before a load sends anything, a
 ``user_data`` made elsewhere that could not hold every value the
 loader's checks let through: ``CREATE TABLE IF NOT EXISTS`` keeps such
-a table, and ``IGNORE`` would then cut or mangle values in silence.
+a table, and ``IGNORE`` would then cut or mangle values in silence. It
+refuses too a table that would skip a good row as if its id were there
+already, change a row as it goes in, or keep part of a failed load
+(``RULES``).
 
 >>> "PRIMARY KEY" in CREATE
 True
@@ -41,6 +44,45 @@ UNIQUE_KEYS = """SELECT k.INDEX_NAME,
     GROUP BY k.INDEX_NAME
     HAVING MAX(c.EXTRA LIKE '%auto_increment%') = 0
     ORDER BY k.INDEX_NAME"""  # a key with a new row's number never clashes
+# What else in a table made elsewhere breaks the loader's promises, in
+# one row. ``IGNORE`` skips a row that a CHECK constraint, a foreign key
+# or a partitioning by RANGE or LIST (with no MAXVALUE or DEFAULT
+# partition) refuses, with one warning, as it skips a row whose id is
+# present: the load would count it "already present". A BEFORE INSERT
+# trigger may change a row as it goes in. An engine without
+# transactions keeps the rows of a load that fails midway. Each column
+# is the first such thing, by name, or NULL (partitioned or not: see
+# PARTITIONING); the subqueries compare only to constants and
+# CONVERTed values: information_schema's columns may differ in
+# collation on MySQL 8.
+TABLE_RULES = """SELECT t.ENGINE,
+        (SELECT e.TRANSACTIONS FROM information_schema.ENGINES AS e
+            WHERE CONVERT(e.ENGINE USING utf8mb4)
+                = CONVERT(t.ENGINE USING utf8mb4)),
+        t.CREATE_OPTIONS LIKE '%partitioned%',
+        (SELECT MIN(CONSTRAINT_NAME)
+            FROM information_schema.TABLE_CONSTRAINTS
+            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
+                AND CONSTRAINT_TYPE = 'CHECK'),
+        (SELECT MIN(CONSTRAINT_NAME)
+            FROM information_schema.TABLE_CONSTRAINTS
+            WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
+                AND CONSTRAINT_TYPE = 'FOREIGN KEY'),
+        (SELECT MIN(TRIGGER_NAME) FROM information_schema.TRIGGERS
+            WHERE EVENT_OBJECT_SCHEMA = DATABASE()
+                AND EVENT_OBJECT_TABLE = 'user_data'
+                AND EVENT_MANIPULATION = 'INSERT'
+                AND ACTION_TIMING = 'BEFORE')
+    FROM information_schema.TABLES AS t
+    WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = 'user_data'"""
+# How a partitioned user_data is partitioned, if a row can fit none of
+# its partitions; else no row. Read only for a partitioned table: it
+# costs a load 4 ms on MariaDB.
+PARTITIONING = """SELECT MIN(PARTITION_METHOD)
+    FROM information_schema.PARTITIONS
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'user_data'
+        AND PARTITION_METHOD REGEXP '^(RANGE|LIST)'
+    HAVING MAX(PARTITION_DESCRIPTION REGEXP '^(MAXVALUE|DEFAULT)') = 0"""
 Column = namedtuple("Column", "type kind characters octets digits scale "
                     "charset free")  # a row of TABLE_COLUMNS, but the name
 TEXT = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
@@ -83,7 +125,7 @@ def check(connection):
     user_id alone must be a unique key (the server finds the ids
     present by it), and no other (it would skip a row with a new id).
     Raise ``SetupError`` naming the column, what it is, what it needs
-    and the ``ALTER TABLE`` that gives it.
+    and the ``ALTER TABLE`` that gives it; then ``check_rules``.
     """
     columns = {name: Column(*rest)
                for name, *rest in db.fetched(connection, TABLE_COLUMNS)}
@@ -122,3 +164,53 @@ def check(connection):
             "needs to be the only one (a row with a new user_id could be "
             f"skipped as present): ALTER TABLE user_data DROP INDEX "
             f"`{key}`, {again}")
+    check_rules(connection, columns, again)
+
+
+def check_rules(connection, columns, again):
+    """Refuse a user_data that would skip, change or keep rows wrongly.
+
+    What it has is read in one query (``TABLE_RULES``; a second for a
+    partitioned table, ``PARTITIONING``); ``columns`` are
+    its ``Column``s by name; ``again`` ends each message. Raise
+    ``SetupError`` naming what is in the way, why, and the statement
+    that takes it away.
+    """
+    (engine, transactions, partitioned, check, foreign, trigger), = \
+        db.fetched(connection, TABLE_RULES)
+    if partitioned:
+        (partitioned,), = db.fetched(connection, PARTITIONING) or [(None,)]
+    skipped = "a row it refuses would be skipped, and counted as present"
+    if transactions != "YES":
+        raise db.SetupError(
+            f"user_data is a {engine} table, without transactions: a load "
+            "that fails midway would leave part of its rows in the table, "
+            f"not the table as it was: ALTER TABLE user_data ENGINE=InnoDB, "
+            f"{again}")
+    if check is not None:
+        column = columns.get(check)
+        if column and "MariaDB" in connection.server_info:
+            # MariaDB names a CHECK in a column's definition after the
+            # column; a new definition drops it
+            lift = (f"ALTER TABLE user_data MODIFY {check} {column.type}"
+                    + (f" CHARACTER SET {column.charset}" if column.charset
+                       else "")
+                    + (" NOT NULL" if check in COLUMN_NEEDS else " NULL"))
+        else:
+            lift = f"ALTER TABLE user_data DROP CONSTRAINT `{check}`"
+        raise db.SetupError(f"user_data has the CHECK constraint `{check}`: "
+                            f"{skipped}: {lift}, {again}")
+    if foreign is not None:
+        raise db.SetupError(
+            f"user_data has the foreign key `{foreign}`: {skipped}: ALTER "
+            f"TABLE user_data DROP FOREIGN KEY `{foreign}`, {again}")
+    if partitioned:
+        raise db.SetupError(
+            f"user_data is partitioned by {partitioned}, with no partition "
+            f"for some values: {skipped}: ALTER TABLE user_data REMOVE "
+            f"PARTITIONING, {again}")
+    if trigger is not None:
+        raise db.SetupError(
+            f"user_data has the BEFORE INSERT trigger `{trigger}`, which "
+            "may change a row as it goes in: the table would not hold the "
+            f"file's records as loaded: DROP TRIGGER `{trigger}`, {again}")

@@ -8,7 +8,9 @@ the server, with no MYSQL_* variable in the environment.
 
 With ``OWN_SERVER_ENV`` naming such a ``.env`` (CI's MySQL 8 job), the
 server is the one it names, and nothing here needs more than the user's
-rights. Without it, the session's throwaway MariaDB stands in, with the
+rights (and, as MySQL 8 logs its changes by default, the server's
+``log_bin_trust_function_creators`` on, for the triggers a test makes).
+Without it, the session's throwaway MariaDB stands in, with the
 MySQL 8 default that changes the code's path set for the module:
 ``local_infile`` off, so rows go by multi-row ``INSERT``. Each test's
 database is a new ``ALX_prodev_own*`` one, dropped at the end.
@@ -18,6 +20,7 @@ import os
 import secrets
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from glob import glob
 from uuid import NAMESPACE_URL, uuid5
@@ -29,6 +32,10 @@ from dotenv import dotenv_values
 from conftest import PYTHON, ROOT, db, seed
 from test_course import SELECT, csv_records, exact_mean
 from test_course_files import COURSE_MAINS
+from test_loader import PRESENT, add_present, what_table_is
+from test_tables_elsewhere import (SIGNAL, SIGNALLED, TABLES, lifting,
+                                   loaded_rows, write_records)
+from testlab import DEADLINE, wait_for
 
 streaming = __import__("0-stream_users")
 averaging = __import__("4-stream_ages")
@@ -273,3 +280,232 @@ def test_unknown_variable_error_1193_is_ignored(own):
         cursor.close()
     finally:
         db.close_quietly(connection)
+
+
+@pytest.fixture
+def fresh(own):
+    """A new database holding the project's user_data, with the PRESENT
+    user; its settings and a connection to it."""
+    conf = settings(own, new_database())
+    connection = db.connect(conf, database=False)
+    try:
+        connection.cmd_query(f"CREATE DATABASE `{conf.database}` "
+                             "CHARACTER SET utf8mb4")
+        connection.cmd_query(f"USE `{conf.database}`")
+        connection.cmd_query(seed.TABLE)
+        add_present(connection)
+        yield conf, connection
+    finally:
+        db.close_quietly(connection)
+        drop(own, conf.database)
+
+
+def run_each(connection, statements):
+    """Run each of ``statements`` on ``connection``, as the user."""
+    cursor = connection.cursor()
+    for sql in statements:
+        cursor.execute(sql)
+    cursor.close()
+
+
+def user_rows(connection):
+    """Return user_data's rows, ages as text, by id."""
+    cursor = connection.cursor()
+    cursor.execute("SELECT user_id, name, email, CAST(age AS CHAR) "
+                   "FROM user_data ORDER BY user_id")
+    rows = cursor.fetchall()
+    cursor.close()
+    return rows
+
+
+@pytest.mark.parametrize("kind", TABLES)
+def test_table_that_would_skip_or_change_rows_refused(fresh, tmp_path,
+                                                      kind):
+    """A user_data made elsewhere that would skip a good row as present,
+    change it, or keep a failed load is refused before a row is sent,
+    on this server as on MariaDB (tests/test_tables_elsewhere.py): the
+    table as it was; then the statement the error names lifts it, and
+    the same file loads, every record.
+
+    MySQL 8 names a CHECK written in a column's definition itself
+    (``user_data_chk_1``), and drops it as any other.
+    """
+    conf, connection = fresh
+    statements, error = TABLES[kind]
+    if kind == "CHECK in a column" and "MariaDB" not in \
+            connection.server_info:
+        error = TABLES["CHECK constraint"][1].replace(
+            "`adult`", "`user_data_chk_1`")
+    run_each(connection, statements)
+    before = what_table_is(connection)
+    path = write_records(tmp_path)
+    with db.use(conf):
+        with pytest.raises(seed.SetupError) as raised:
+            seed.insert_data(connection, path)
+        assert str(raised.value) == error
+        assert what_table_is(connection) == before
+        assert not os.path.exists(path + ".rejects.csv")
+        run_each(connection, [lifting(error)])
+        assert seed.insert_data(connection, path)[:3] == (3, 0, 0)
+    assert user_rows(connection) == loaded_rows()
+
+
+def test_signal_in_a_trigger_fails_the_load(fresh, tmp_path):
+    """A trigger's SIGNAL during a load fails it with one line that
+    quotes it; the table is as it was."""
+    conf, connection = fresh
+    run_each(connection, [SIGNAL])
+    path = write_records(tmp_path)
+    with db.use(conf):
+        with pytest.raises(seed.SetupError) as raised:
+            seed.insert_data(connection, path)
+    assert str(raised.value) == SIGNALLED
+    assert user_rows(connection) == [PRESENT]
+    assert not os.path.exists(path + ".rejects.csv")
+
+
+# A stream stopped on the server at a known row, by the user's own
+# means: no function (MySQL 8 lets a user without SUPER make none while
+# it logs its changes), but the named lock in the query itself.
+STREAM_ROWS, STREAM_GATE, STREAM_SIZE = 2000, 1001, 100
+
+
+@pytest.fixture
+def gated_stream(fresh):
+    """A ``base`` table of STREAM_ROWS rows, in key order by ``seq``, a
+    query that waits at row STREAM_GATE on a named lock of its own, and
+    a connection of the user's holding that lock.
+
+    Return the settings, with MYSQL_HOST naming the server twice (a
+    stream that loses it goes on there), the query, the rows in order,
+    and the lock's connection.
+    """
+    conf, connection = fresh
+    lock = "alx_own_gate_" + secrets.token_hex(4)
+    digits = "(SELECT 0 AS d UNION ALL " + " UNION ALL ".join(
+        f"SELECT {digit}" for digit in range(1, 10)) + ")"
+    run_each(connection, [
+        "CREATE TABLE base (user_id CHAR(36) PRIMARY KEY, name "
+        "VARCHAR(255) NOT NULL, seq INT NOT NULL) DEFAULT CHARSET=utf8mb4",
+        "INSERT INTO base SELECT CONCAT(LPAD(seq, 8, '0'), "
+        "'-0000-4000-8000-000000000000'), CONCAT('User ', seq, ' ', "
+        "REPEAT('x', 60)), seq FROM (SELECT a.d + 10 * b.d + 100 * c.d "
+        f"+ 1000 * e.d + 1 AS seq FROM {digits} AS a, {digits} AS b, "
+        f"{digits} AS c, {digits} AS e) AS numbers "
+        f"WHERE seq <= {STREAM_ROWS:d}"])
+    cursor = connection.cursor()
+    cursor.execute("SELECT user_id, name, seq FROM base ORDER BY user_id")
+    expected = [tuple(str(value).encode() for value in row)
+                for row in cursor.fetchall()]
+    cursor.execute("SELECT GET_LOCK(%s, 60)", (lock,))
+    assert cursor.fetchall() == [(1,)]
+    cursor.close()
+    (host, port), = conf.servers
+    twice = conf.replace(host=f"{host}:{port},{host}:{port}")
+    sql = (f"SELECT user_id, name, IF(seq = {STREAM_GATE:d}, "
+           f"GET_LOCK('{lock}', 3600) * 0 + seq, seq) FROM base")
+    yield twice, sql, expected, connection
+
+
+def waiting(connection):
+    """Wait until one of the user's connections waits at the gate (runs
+    a query on ``base`` that has not passed it); return its id."""
+    def found():
+        """Return the ids of the connections waiting at the gate."""
+        cursor = connection.cursor()
+        cursor.execute("SHOW FULL PROCESSLIST")
+        rows = cursor.fetchall()
+        cursor.close()
+        return [row[0] for row in rows if row[0] != connection.connection_id
+                and row[4] == "Query" and "FROM base" in (row[7] or "")]
+    ids = wait_for(found, "a stream waiting at the gate")
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def kill(conf, statement):
+    """Run a KILL ``statement`` on a connection of its own, as the user."""
+    killer = db.connect(conf, database=False, servers=conf.servers[:1])
+    try:
+        killer.cmd_query(statement)
+    finally:
+        db.close_quietly(killer)
+
+
+def gone(connection, victim):
+    """Wait until the connection ``victim`` has left the server."""
+    def left():
+        """Return True once ``victim`` is not in the process list."""
+        cursor = connection.cursor()
+        cursor.execute("SHOW PROCESSLIST")
+        ids = {row[0] for row in cursor.fetchall()}
+        cursor.close()
+        return victim not in ids
+    wait_for(left, f"connection {victim} to end")
+
+
+def release(connection, sql):
+    """Let the stream pass the gate: release the lock ``sql`` waits on."""
+    cursor = connection.cursor()
+    cursor.execute("SELECT RELEASE_LOCK(%s)", (sql.split("'")[1],))
+    cursor.fetchall()
+    cursor.close()
+
+
+def test_stream_killed_goes_on_from_the_next_server(gated_stream):
+    """A stream whose connection is killed at the gate goes on from the
+    next server (the same one, named twice), after the last key it
+    gave: every row once, in key order. MySQL 8 ends the query with
+    error 1317, as KILL QUERY does, before it drops the connection."""
+    conf, sql, expected, connection = gated_stream
+    stream = db.stream_rows(conf, sql, STREAM_SIZE, key="user_id")
+    try:
+        got = list(next(stream))
+        victim = waiting(connection)
+        kill(conf, f"KILL {victim:d}")
+        gone(connection, victim)
+        release(connection, sql)
+        for batch in stream:
+            got.extend(batch)
+    finally:
+        stream.close()
+    assert [tuple(map(bytes, row)) for row in got] == expected
+
+
+def test_stream_query_killed_raises(gated_stream):
+    """A stream whose query alone is killed at the gate raises error
+    1317, even with another server to go on from; the gate is let go,
+    so a stream that went on instead would end without an error."""
+    conf, sql, expected, connection = gated_stream
+    stream = db.stream_rows(conf, sql, STREAM_SIZE, key="user_id")
+    try:
+        count = len(next(stream))
+        victim = waiting(connection)
+        kill(conf, f"KILL QUERY {victim:d}")
+        release(connection, sql)
+        with pytest.raises(mysql.connector.Error) as raised:
+            for batch in stream:
+                count += len(batch)
+    finally:
+        stream.close()
+    assert raised.value.errno == 1317
+    assert count < STREAM_GATE
+
+
+def test_stream_closed_early_cancels_its_query(gated_stream, capsys):
+    """A stream closed while its query waits at the gate cancels it
+    (KILL QUERY of its own, db._cancel) and ends: its connection
+    leaves the server while the gate is still held, and nothing is
+    said. A close that could not cancel would wait at the gate."""
+    conf, sql, expected, connection = gated_stream
+    stream = db.stream_rows(conf, sql, STREAM_SIZE, key="user_id")
+    next(stream)
+    victim = waiting(connection)
+    with ThreadPoolExecutor(1) as pool:
+        closing = pool.submit(stream.close)
+        try:
+            closing.result(timeout=DEADLINE)
+        finally:
+            release(connection, sql)
+    gone(connection, victim)
+    assert capsys.readouterr().err == ""

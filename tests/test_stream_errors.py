@@ -311,3 +311,60 @@ def test_resume_without_galera_waits_as_before(server, gated, gate,
         db.close_quietly(connection)
     assert len(expected) == ROWS
     assert [tuple(map(bytes, row)) for row in got] == expected
+
+
+def test_interrupted_query_lost_only_with_its_connection(
+        server, gated, gate, driver_kind):
+    """Error 1317 (query interrupted) means a lost server only if the
+    connection is gone too (``db._lost``).
+
+    The query waits at the gate when it is killed alone (KILL QUERY):
+    1317, and the connection still answers, so the stream must raise.
+    Then the connection itself is killed, as MySQL 8 does after it
+    ends a running query with 1317 for a KILL or a shutdown: the same
+    error now says the server is lost, and a stream with another
+    server goes on there. Every driver.
+    """
+    connection = db.connect(db.settings().replace(database=gated))
+    try:
+        connection.cmd_query(SELECT + " ORDER BY user_id")
+        rows = driver.batches(connection, SIZE)
+        next(rows)
+        victim = gate.waiting()
+        server.admin(f"KILL QUERY {victim:d}")
+        with pytest.raises(mysql.connector.Error) as raised:
+            for _ in rows:
+                pass
+        assert raised.value.errno == db.INTERRUPTED == 1317
+        assert not db._lost(connection, raised.value)
+        server.admin(f"KILL {victim:d}")
+        server.wait_gone({victim})
+        assert db._lost(connection, raised.value)
+    finally:
+        db.close_quietly(connection)
+
+
+def test_killed_query_raises_with_another_server(server, gated, gate):
+    """A query killed alone raises 1317, even with another server to
+    go on from: the stream does not resume.
+
+    MYSQL_HOST lists the session's server twice; the gate is let go
+    once the query is killed, so a stream that wrongly resumed would
+    end without an error.
+    """
+    conf = db.settings().replace(
+        host=f"127.0.0.1:{server.port},127.0.0.1:{server.port}",
+        database=gated)
+    stream = db.stream_rows(conf, SELECT, SIZE, key="user_id")
+    try:
+        count = len(next(stream))
+        victim = gate.waiting()
+        server.admin(f"KILL QUERY {victim:d}")
+        gate.release()
+        with pytest.raises(mysql.connector.Error) as raised:
+            for batch in stream:
+                count += len(batch)
+    finally:
+        stream.close()
+    assert raised.value.errno == 1317
+    assert count < GATE_AT
