@@ -177,8 +177,9 @@ def test_sudo_make_run_then_make_run_as_yourself():
     As root, a throwaway user gets a home folder (0750, as Ubuntu's) and
     a copy of the project in it, theirs. ``make run`` as root with
     sudo's variables (SUDO_USER, SUDO_UID, SUDO_GID) and root's PATH
-    (here root's python3 may live in root's home) works, and leaves
-    everything in the clone the learner's, the server running as them.
+    and python3 (which may live in root's home, named as PYTHON=) works,
+    and leaves everything in the clone the learner's, the server running
+    as them.
     Then, as the learner: ``make run`` works on that server and changes
     nothing; the venv's pytest runs one small test file (tests/
     test_pure.py; not the whole ``make test``, which would run every
@@ -201,7 +202,8 @@ def test_sudo_make_run_then_make_run_as_yourself():
         as_sudo = {"SUDO_USER": user.pw_name, "SUDO_UID": str(user.pw_uid),
                    "SUDO_GID": str(user.pw_gid)}
 
-        first = ok(make(clone, "run", env=as_sudo))
+        root_python = shutil.which("python3")  # maybe in root's home
+        first = ok(make(clone, "run", "PYTHON=" + root_python, env=as_sudo))
         assert "Average age of users: " in first
         assert owners(clone).keys() == {user.pw_uid}, owners(clone)
         data = os.path.join(clone, ".localdb")
