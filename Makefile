@@ -22,8 +22,11 @@ OWNER := $(shell [ "$$(id -u)" = 0 ] && [ -n "$$SUDO_USER" ] && \
   [ "$$(id -u -- "$$SUDO_USER" 2>/dev/null)" = "$$(stat -c %u .)" ] && \
   [ "$$(stat -c %u .)" != 0 ] && echo "$$SUDO_USER")
 
-ifneq ($(OWNER),)
 GOALS := $(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))
+# What needs a server, or the environment, that root may install first.
+INSTALLS := $(filter-out help db-stop cluster-stop clean,$(GOALS))
+
+ifneq ($(OWNER),)
 .PHONY: $(GOALS) as-owner
 
 $(GOALS): as-owner
@@ -31,12 +34,14 @@ $(GOALS): as-owner
 
 # The python3 the owner runs: $(PYTHON) if they may, else their python3.
 as-owner:
-	@$(PYTHON) scripts/localdb.py install
 	@py='$(PYTHON)'; runuser -u '$(OWNER)' -- "$$py" -c '' 2>/dev/null \
 	  || py=python3; \
-	if ! runuser -u '$(OWNER)' -- "$$py" -c 'import ensurepip, venv' \
-	    2>/dev/null && command -v apt-get >/dev/null; then \
-	  $(call apt_install,python3-venv); fi; \
+	if [ -n '$(INSTALLS)' ]; then \
+	  $(PYTHON) scripts/localdb.py install || exit; \
+	  if ! runuser -u '$(OWNER)' -- "$$py" -c 'import ensurepip, venv' \
+	      2>/dev/null && command -v apt-get >/dev/null; then \
+	    $(call apt_install,python3-venv); fi; \
+	fi; \
 	echo "going on as $(OWNER): make $(GOALS)"; \
 	runuser -u '$(OWNER)' -- $(MAKE) --no-print-directory $(GOALS) \
 	  PYTHON="$$py"

@@ -291,6 +291,11 @@ def test_cluster_tried_and_stopped_then_make_run():
 
         started = ok(make(project, "cluster"))
         assert env_marker(project) == localdb.CLUSTER_MARKER
+        with open(os.path.join(project, ".env")) as env:
+            assert env.read().splitlines()[1] == (
+                "# Written by make cluster for the project-local cluster. To "
+                "use a server of your own, replace it with a copy of "
+                ".env.example, filled in.")
         assert started.splitlines()[-1] == (
             "project-local cluster on " + env_values(project)["MYSQL_HOST"]
             + " (data in .cluster/)")
