@@ -550,10 +550,9 @@ def start_command():
     A ``.env`` of the user's own names their server: nothing is started.
     """
     owner = whose_env()
-    if owner == "cluster":
-        import cluster  # here: cluster.py imports this file
-        cluster.start_command()
-        return
+    if owner == "cluster":  # cluster.py, which imports this file, starts it
+        sys.exit(subprocess.run([sys.executable, os.path.join(
+            ROOT, "scripts", "cluster.py"), "start"]).returncode)
     if owner == "user":
         host = env_value("MYSQL_HOST") or "127.0.0.1"
         port = env_value("MYSQL_PORT") or "3306"
