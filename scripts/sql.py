@@ -25,10 +25,21 @@ import localdb  # noqa: E402
 del sys.path[:2]
 
 
-def option_file(conf, server, database):
+def option_file(conf, server, database, mariadb=True):
     """Return the client's option file text: ``conf`` at ``server``.
 
-    ``database``, if given, is the one the client starts in.
+    ``database``, if given, is the one the client starts in. MySQL's
+    client (not ``mariadb``) names the certificate check its own way.
+
+    >>> from db import Settings
+    >>> print(option_file(Settings(user="alx"), ("127.0.0.1", 3307), None))
+    [client]
+    protocol=tcp
+    host=127.0.0.1
+    port=3307
+    user=alx
+    password=
+    <BLANKLINE>
     """
     host, port = server
     lines = ["[client]", "protocol=tcp", f"host={host}", f"port={port}",
@@ -38,7 +49,8 @@ def option_file(conf, server, database):
     if conf.ssl_ca:
         lines.append(f"ssl-ca={conf.ssl_ca}")
     if conf.ssl_verify:
-        lines.append("ssl-verify-server-cert")
+        lines.append("ssl-verify-server-cert" if mariadb
+                     else "ssl-mode=VERIFY_IDENTITY")
     return "".join(line + "\n" for line in lines)
 
 
@@ -62,8 +74,9 @@ def shell_command():
     finally:
         connection.close()
     read, write = os.pipe()
-    os.write(write, option_file(conf, server, found and conf.database)
-             .encode())
+    mariadb = os.path.basename(client) == "mariadb"
+    os.write(write, option_file(conf, server, found and conf.database,
+                                mariadb).encode())
     os.close(write)
     os.set_inheritable(read, True)
     print(f"{os.path.basename(client)} on {db._name(server)} as "
