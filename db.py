@@ -189,10 +189,18 @@ def settings():
     """Return the default settings, read once from the environment and .env.
 
     ``.env`` beside this file is read then, not at import; variables set
-    in the environment win over it.
+    in the environment win over it. A ``.env`` that cannot be read (one
+    root wrote, say) raises ``SetupError`` saying what to do.
     """
     if not _default:
-        load_dotenv(os.path.join(HERE, ".env"))
+        path = os.path.join(HERE, ".env")
+        try:
+            load_dotenv(path)
+        except OSError as err:
+            raise SetupError(
+                f"cannot read {path}: {err.strerror}. Make it a file you "
+                f"can read (sudo chown $USER {path}), or move it away "
+                f"(sudo mv {path} {path}.old) and run make run") from None
         _default.append(Settings.from_env(os.environ))
     return _default[-1]
 

@@ -2,7 +2,7 @@
 """Run a project-local three-node MariaDB Galera cluster on loopback.
 
     scripts/cluster.py start    # init, bootstrap, join, write .env
-    scripts/cluster.py stop
+    scripts/cluster.py stop     # stop; remove its .env, keep its data
     scripts/cluster.py status
     scripts/cluster.py clean    # stop; remove .cluster/ and its .env
 
@@ -16,8 +16,13 @@ is localdb's: a generated password, rights on ``ALX_prodev`` and
 ``ALX_prodev_*`` alone. ``start`` writes ``.env`` naming the three nodes,
 ``MYSQL_HOST=127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3``, marked with its own
 line, ``MARKER``: never over a ``.env`` of the user's own, and
-``localdb.py start`` leaves it alone (to localdb, a ``.env`` without its
-own marker is the user's). Starting a running cluster does nothing.
+``localdb.py start`` (``make db-start``) starts the cluster it names.
+``stop`` removes that ``.env`` (the data stays, and so do its settings
+in ``.cluster/env``): ``make run`` then uses the project-local server
+again, and ``start`` brings the cluster back with its data. Starting a
+running cluster does nothing. As root, when mysql may not enter a folder
+above the project, ``.cluster`` links to a folder of mysql's, as
+``.localdb`` does (``localdb.place_data``).
 
 How it starts: the first node bootstraps a new cluster (``--wsrep-new-
 cluster``); each other node then joins it, receiving the data by rsync
@@ -574,8 +579,10 @@ def own_env():
 
 def start_command():
     """Start the project-local cluster; write its settings to .env."""
+    localdb.ensure_installed(galera=True)  # as root, that makes mysql too
+    localdb.place_data(DATA)
     running = members(DATA) and all(node.pid for node in members(DATA))
-    nodes = start(DATA, say=print)
+    nodes = start(os.path.realpath(DATA), say=print)
     password = (localdb.env_value("MYSQL_PASSWORD", own_env())
                 or secrets.token_urlsafe(18))
     localdb.add_user(nodes[0].folder, password)  # replicated to all
@@ -596,19 +603,37 @@ def start_command():
 
 
 def stop_command():
-    """Stop the project-local cluster."""
+    """Stop the project-local cluster, and remove the .env it wrote.
+
+    Its data stays: ``start_command`` starts it again. Without its
+    ``.env``, ``make run`` uses the project-local server.
+    """
     was_running = any(node.pid for node in members(DATA))
     stop(DATA)
+    removed = localdb.whose_env() == "cluster"
+    if removed:
+        os.remove(ENV)
     print("project-local cluster " + ("stopped" if was_running
-                                      else "was not running"))
+                                      else "was not running")
+          + ("; removed its .env, so make run uses the project-local "
+             "server again (make cluster starts the cluster again, with "
+             "its data)" if removed else ""))
 
 
 def clean_command():
-    """Stop the project-local cluster; remove its data and its .env."""
-    clean(DATA)
+    """Stop the project-local cluster; remove its data and its .env.
+
+    It says what it did: where no cluster was made, nothing.
+    """
+    done = ["stopped it"] if any(node.pid for node in members(DATA)) else []
+    stop(DATA)
+    if localdb.remove_data(DATA):
+        done.append("removed its data (.cluster/)")
     if localdb.whose_env() == "cluster":
         os.remove(ENV)
-    print("project-local cluster removed, with its data and .env")
+        done.append("removed its .env")
+    print("project-local cluster: " + (", ".join(done)
+                                       or "nothing to remove"))
 
 
 def status_command():

@@ -5,9 +5,12 @@
     scripts/localdb.py stop
     scripts/localdb.py status
     scripts/localdb.py clean    # stop; remove .localdb/ and its .env
+    scripts/localdb.py install  # as root: install the server if missing
 
 ``start`` does nothing to a ``.env`` of the user's own (one without the
 marker line below): that names the user's server, and it is used as is.
+A ``.env`` that ``scripts/cluster.py`` wrote names the project-local
+cluster: ``start`` starts that (after a reboot, say).
 Otherwise the server keeps its data in ``.localdb/`` (ignored by git),
 listens on 127.0.0.1 on a free port from 3307 up, and the project's user
 gets a generated password and rights on the project's databases alone
@@ -194,15 +197,26 @@ def check_reachable(folder):
                            f"elsewhere, or chmod o+x {closed}")
 
 
+def admin_account():
+    """Return the server's admin account: the name of the user we run as.
+
+    ``install_db`` names it to ``mariadb-install-db`` (which would take
+    it from ``$USER``, unset under cron or ``env -i``), and ``admin``
+    logs in as it.
+    """
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
 def install_db(files):
     """Make the system tables in the new data folder ``files``.
 
-    ``root`` (or the user running this) logs in by socket alone.
+    ``root`` and the ``admin_account`` log in by socket alone.
     """
     found = shutil.which("mariadb-install-db", path=os.pathsep.join(
         [os.environ.get("PATH", "")] + list(SBIN)))
     subprocess.run([found, "--no-defaults", "--datadir=" + files,
                     "--auth-root-authentication-method=socket",
+                    "--auth-root-socket-user=" + admin_account(),
                     "--skip-test-db"] + runas(),
                    check=True, capture_output=True)
 
@@ -241,19 +255,19 @@ def socket_path(datadir):
 def admin(datadir, sql):
     """Run ``sql`` as the server's admin over its socket; return the output.
 
-    The admin is the system user who made the data folder: ``root`` for
-    root, else that user (``mariadb-install-db`` gives both accounts
-    socket authentication). The SQL goes on the client's standard input:
-    its arguments, any local user may read while it runs.
+    The admin is the system user who made the data folder (its
+    ``admin_account``), or root: ``install_db`` gives both socket
+    authentication. The SQL goes on the client's standard input: its
+    arguments, any local user may read while it runs.
     """
     with open(os.path.join(datadir, "socket")) as link:
         sock = link.read().strip()
     clean = {key: value for key, value in os.environ.items()
              if not key.startswith("MYSQL_")}  # the client reads MYSQL_HOST
-    me = pwd.getpwuid(os.geteuid()).pw_name  # the server's socket-auth admin
     done = subprocess.run(
         [shutil.which("mariadb") or shutil.which("mysql"), "--no-defaults",
-         "--protocol=socket", "-u", me, "-S", sock, "-N", "-B"],
+         "--protocol=socket", "-u", admin_account(), "-S", sock, "-N",
+         "-B"],
         input=sql, capture_output=True, text=True, env=clean)
     if done.returncode:
         raise RuntimeError("admin SQL failed: " + done.stderr.strip())
@@ -408,12 +422,30 @@ def add_user(datadir, password, user=USER, database="ALX_prodev"):
     """)
 
 
+def read_env(path=ENV):
+    """Return the lines of the env file ``path``, or None if there is none.
+
+    One that cannot be read (written by root, say) raises RuntimeError
+    saying what to do.
+    """
+    try:
+        with open(path) as env:
+            return env.read().splitlines()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        raise RuntimeError(
+            f"cannot read {path}: {err.strerror}. Make it a file you can "
+            f"read (sudo chown {me} {path}), or move it away (sudo mv "
+            f"{path} {path}.old) and run make run") from None
+
+
 def whose_env():
     """Return who wrote .env: "localdb", "cluster", "user", or None."""
-    if not os.path.exists(ENV):
+    lines = read_env()
+    if lines is None:
         return None
-    with open(ENV) as env:
-        lines = env.read().splitlines()
     if MARKER in lines:
         return "localdb"
     return "cluster" if CLUSTER_MARKER in lines else "user"
@@ -426,22 +458,26 @@ def users_env():
 
 def env_value(name, path=ENV):
     """Return the value of ``name`` in the env file ``path``, or None."""
-    if not os.path.exists(path):
-        return None
-    with open(path) as env:
-        for line in env:
-            if line.startswith(name + "="):
-                return line.split("=", 1)[1].strip()
+    for line in read_env(path) or ():
+        if line.startswith(name + "="):
+            return line.split("=", 1)[1].strip()
     return None
 
 
 def write_env(path, marker, settings):
-    """Write ``settings`` to ``path`` (mode 0600) under the ``marker`` line."""
+    """Write ``settings`` to ``path`` (mode 0600) under the ``marker`` line.
+
+    A line under it says who wrote it, and how to use a server of one's
+    own instead.
+    """
+    written_by = ("make run for the project-local server" if marker == MARKER
+                  else "make cluster for the project-local cluster")
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
               "w") as env:
         os.fchmod(env.fileno(), 0o600)  # also when it was there before
-        env.write(f"{marker}\n# Delete this file to use a server of your "
-                  "own instead (see .env.example).\n"
+        env.write(f"{marker}\n# Written by {written_by}. To use a server "
+                  "of your own, replace it with a copy of .env.example, "
+                  "filled in.\n"
                   + "".join(f"{key}={value}\n"
                             for key, value in settings.items()))
 
@@ -458,36 +494,72 @@ def port_to_use():
     return free_port()
 
 
-def place_data():
-    """Make ``.localdb`` a link to a folder elsewhere if mysql needs one.
+def serving(folder):
+    """Return True when a server runs on ``folder`` or on a folder in it
+    (the nodes of a cluster)."""
+    return any(server_pid(top) for top, _, files in os.walk(folder)
+               if "pid" in files)
 
-    As root the server runs as mysql; a folder above the project that
+
+def place_data(data=DATA):
+    """Make ``data`` a link to a folder elsewhere if mysql needs one.
+
+    As root the servers run as mysql; a folder above the project that
     mysql may not enter (a home folder, a ``mktemp -d`` clone) hides
-    ``.localdb/`` from it. The data then goes to a new folder in
-    ``ELSEWHERE`` (a ``.localdb/`` made before moves there), and
-    ``.localdb`` links to it. A running server is left where it is.
+    ``data`` (``.localdb/``, or the cluster's ``.cluster/``) from it.
+    The data then goes to a new folder in ``ELSEWHERE`` (a folder made
+    before moves there), and ``data`` links to it. Data a server runs
+    on is left where it is.
     """
-    if (os.geteuid() != 0 or os.path.islink(DATA) and os.path.isdir(DATA)
-            or closed_above(DATA) is None or running(DATA)):
+    if (os.geteuid() != 0 or os.path.islink(data) and os.path.isdir(data)
+            or closed_above(data) is None or serving(data)):
         return
     os.makedirs(ELSEWHERE, exist_ok=True)
     os.chmod(ELSEWHERE, 0o711)  # mysql may enter it, whatever the umask
     home = tempfile.mkdtemp(prefix=os.path.basename(ROOT) + "-",
                             dir=ELSEWHERE)
-    if os.path.isdir(DATA) and not os.path.islink(DATA):
+    if os.path.isdir(data) and not os.path.islink(data):
         os.rmdir(home)
-        shutil.move(DATA, home)
-    elif os.path.lexists(DATA):  # a link to a folder gone
-        os.remove(DATA)
-    os.symlink(home, DATA)
+        shutil.move(data, home)
+    elif os.path.lexists(data):  # a link to a folder gone
+        os.remove(data)
+    os.symlink(home, data)
+
+
+def remove_data(data):
+    """Remove ``data``, and the folder elsewhere it links to, if any.
+
+    Return True if there was something to remove; raise RuntimeError
+    saying what to do if some of it could not be removed.
+    """
+    if not os.path.lexists(data):
+        return False
+    home = os.path.realpath(data)
+    shutil.rmtree(home, ignore_errors=True)
+    if os.path.islink(data) and not os.path.exists(home):
+        os.remove(data)
+    if os.path.lexists(data):
+        raise RuntimeError(f"could not remove all of {home}: remove it as "
+                           f"its owner (sudo rm -rf {home})")
+    return True
 
 
 def start_command():
-    """Start the project-local server, unless .env names another."""
-    if users_env():
-        print("using the project-local cluster named in .env (make cluster "
-              "starts it)" if whose_env() == "cluster"
-              else "using the server named in .env")
+    """Start the project-local server, or the cluster a .env names.
+
+    A ``.env`` of the user's own names their server: nothing is started.
+    """
+    owner = whose_env()
+    if owner == "cluster":  # cluster.py, which imports this file, starts it
+        sys.exit(subprocess.run([sys.executable, os.path.join(
+            ROOT, "scripts", "cluster.py"), "start"]).returncode)
+    if owner == "user":
+        host = env_value("MYSQL_HOST") or "127.0.0.1"
+        port = env_value("MYSQL_PORT") or "3306"
+        print(f"using your own server named in .env (MYSQL_HOST={host}, "
+              f"MYSQL_PORT={port}); make db-start starts nothing for it. "
+              "To use the project's own server instead, move that .env "
+              "away (mv .env .env.mine) and run make run")
         return
     ensure_installed()  # as root, that makes the user mysql too
     place_data()
@@ -509,14 +581,25 @@ def stop_command():
 
 
 def clean_command():
-    """Stop the project-local server; remove its data and its .env."""
+    """Stop the project-local server; remove its data and its .env.
+
+    It says what it did, and that it kept a .env of the user's own.
+    """
+    done = ["stopped it"] if server_pid(DATA) is not None else []
     stop(DATA)
-    shutil.rmtree(os.path.realpath(DATA), ignore_errors=True)
-    if os.path.islink(DATA):
-        os.remove(DATA)
-    if os.path.exists(ENV) and not users_env():
+    if remove_data(DATA):
+        done.append("removed its data (.localdb/)")
+    owner = whose_env()
+    if owner == "localdb":
         os.remove(ENV)
-    print("project-local server removed, with its data and .env")
+        done.append("removed its .env")
+    print("project-local server: " + (", ".join(done) or "nothing to remove")
+          + ("; kept your own .env" if owner == "user" else ""))
+
+
+def install_command():
+    """Install the database server if it is missing (as root)."""
+    ensure_installed()
 
 
 def status_command():
@@ -542,4 +625,5 @@ def command_line(commands):
 
 if __name__ == "__main__":
     command_line({"start": start_command, "stop": stop_command,
-                  "status": status_command, "clean": clean_command})
+                  "status": status_command, "clean": clean_command,
+                  "install": install_command})

@@ -35,20 +35,22 @@ def scratch_project(folder):
     return folder
 
 
-def run(project, command, path=None, user=None):
+def run(project, command, path=None, user=None, without=()):
     """Run the scratch copy's ``command``; return the finished process.
 
     MYSQL_* variables are left out of its environment, so that nothing
-    of the real project's ``.env`` (which ``seed`` loads) leaks in.
-    ``path``, if given, is its PATH. With ``user`` (we must be root) it
-    runs as that user, with the system's python3: the venv's may be in
-    a folder that user cannot enter.
+    of the real project's ``.env`` (which ``seed`` loads) leaks in, and
+    so are the variables named in ``without``. ``path``, if given, is
+    its PATH. With ``user`` (we must be root) it runs as that user, with
+    the system's python3: the venv's may be in a folder that user cannot
+    enter.
     """
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith("MYSQL_")}
+           if not key.startswith("MYSQL_") and key not in without}
     env["PATH"] = path or env["PATH"]
-    python = ["runuser", "-u", user, "--", SYSTEM_PYTHON] if user else [
-        PYTHON]
+    unset = [arg for name in without for arg in ("-u", name)]
+    python = ["runuser", "-u", user, "--", "env", *unset, SYSTEM_PYTHON
+              ] if user else [PYTHON]
     return subprocess.run(
         python + [os.path.join(project, "scripts", "localdb.py"), command],
         cwd=project, env=env, stdin=subprocess.DEVNULL, capture_output=True,
@@ -369,8 +371,8 @@ def test_clean_removes_the_server_its_data_and_env(local):
     home = os.path.realpath(local.data)
     done = run(local.project, "clean")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == ("project-local server removed, with its data "
-                           "and .env\n")
+    assert done.stdout == ("project-local server: stopped it, removed its "
+                           "data (.localdb/), removed its .env\n")
     assert not alive(pid)
     assert not os.path.lexists(local.data)
     assert not os.path.exists(home)
@@ -408,6 +410,35 @@ def test_a_user_not_root_runs_the_server_as_themselves():
         remove_project(project)
 
 
+def test_without_user_in_the_environment_the_admin_logs_in():
+    """A server made with no ``$USER`` (cron, ``env -i``) lets its admin in.
+
+    ``mariadb-install-db`` would name the socket admin after ``$USER``,
+    or root without it; ``install_db`` names the account ``admin`` logs
+    in as. Run by root, as ``nobody`` in a project of nobody's (root's
+    own admin is root either way); else, as the tests' user. ``start``
+    works, ``status`` says running, and the admin is that user.
+    """
+    project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
+    user = "nobody" if os.geteuid() == 0 else None
+    owner = pwd.getpwnam(user) if user else pwd.getpwuid(os.geteuid())
+    without = ("USER", "LOGNAME")
+    try:
+        for folder, _, files in os.walk(project):
+            for path in [folder] + [os.path.join(folder, f) for f in files]:
+                os.chown(path, owner.pw_uid, -1)
+        started = run(project, "start", user=user, without=without)
+        assert started.returncode == 0, started.stderr
+        status = run(project, "status", user=user, without=without)
+        assert (status.returncode, status.stdout) == (0, "running\n")
+        data = os.path.join(project, ".localdb")
+        assert localdb.admin(data, "SELECT user FROM mysql.global_priv "
+                             f"WHERE user = '{owner.pw_name}'") == (
+            owner.pw_name + "\n")
+    finally:
+        remove_project(project)
+
+
 def test_start_leaves_a_users_env_alone():
     """A .env without the marker names the user's server: used as is.
 
@@ -426,7 +457,11 @@ def test_start_leaves_a_users_env_alone():
 
         done = run(project, "start")
         assert done.returncode == 0, done.stderr
-        assert done.stdout == "using the server named in .env\n"
+        assert done.stdout == (
+            "using your own server named in .env (MYSQL_HOST=db.example.com, "
+            "MYSQL_PORT=3306); make db-start starts nothing for it. To use "
+            "the project's own server instead, move that .env away (mv .env "
+            ".env.mine) and run make run\n")
         assert not os.path.exists(os.path.join(project, ".localdb"))
         with open(env, "rb") as mine:
             assert mine.read() == text
@@ -447,14 +482,21 @@ def test_clean_keeps_a_users_env(tmp_path):
     env, data = tmp_path / ".env", tmp_path / ".localdb"
 
     def clean():
-        """Run the copy's clean; return whether .env and .localdb remain."""
-        subprocess.run([PYTHON, "scripts/localdb.py", "clean"],
-                       cwd=tmp_path, check=True, capture_output=True)
-        return env.exists(), data.exists()
+        """Run the copy's clean; return what it said, and whether .env
+        and .localdb remain."""
+        done = subprocess.run([PYTHON, "scripts/localdb.py", "clean"],
+                              cwd=tmp_path, check=True, capture_output=True,
+                              text=True)
+        return done.stdout, env.exists(), data.exists()
 
-    for text, kept in [("MYSQL_HOST=db.example.com\n", True),
-                       (localdb.MARKER + "\nMYSQL_PORT=3307\n", False)]:
+    for text, said, kept in [
+            ("MYSQL_HOST=db.example.com\n", "removed its data (.localdb/); "
+             "kept your own .env", True),
+            (localdb.MARKER + "\nMYSQL_PORT=3307\n", "removed its data "
+             "(.localdb/), removed its .env", False)]:
         data.mkdir()
         (data / "ibdata1").write_text("data")
         env.write_text(text)
-        assert clean() == (kept, False)
+        assert clean() == (f"project-local server: {said}\n", kept, False)
+    assert clean() == ("project-local server: nothing to remove\n", False,
+                       False)
