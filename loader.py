@@ -74,6 +74,7 @@ def load(conf, path):
         cleanup.callback(progress.close)
         records, layout = read_header(path, progress)
         cleanup.callback(records.close)
+        rejects.key = "user_id" if "user_id" in layout.at else "email"
         folder = tempfile.mkdtemp(prefix="user-data-load-")
         cleanup.callback(shutil.rmtree, folder)
         total, inserted, repeats, method = send(
@@ -107,9 +108,7 @@ def read_header(path, progress=None):
     file or a header without the needed columns, before anything is
     sent to the server.
     """
-    if not os.path.isfile(path):
-        raise db.SetupError(f"{path}: no such file: name a CSV file with "
-                            'the header "name","email","age"')
+    check_file(path)
     records = read_csv(path, progress)
     try:
         header = next(records)
@@ -121,6 +120,27 @@ def read_header(path, progress=None):
     except BaseException:
         records.close()  # and its file
         raise
+
+
+def check_file(path):
+    """Raise ``SetupError`` unless ``path`` names a file; say where it
+    looked, and what to do.
+
+    A relative path is looked for in the current folder: run from
+    another one, a main that loads ``user_data.csv`` is told to run from
+    the project's folder, where that file is.
+    """
+    if os.path.isfile(path):
+        return
+    if os.path.isdir(path):
+        raise db.SetupError(f"{path} is a folder, not a file: name a CSV "
+                            'file with the header "name","email","age"')
+    where, beside = os.path.abspath(path), os.path.join(db.HERE, path)
+    if not os.path.isabs(path) and os.path.isfile(beside):
+        raise db.SetupError(f"{path}: no such file at {where}: run the "
+                            f"script from {db.HERE}, where {path} is")
+    raise db.SetupError(f"{path}: no such file at {where}: name a CSV file "
+                        'with the header "name","email","age"')
 
 
 def read_csv(path, progress=None):
@@ -489,12 +509,15 @@ class Rejects:
 
     Each reject is the record as the CSV at ``path`` (``source``) has
     it, whatever the reason, so that the file can be fixed and loaded.
+    A repeat is said to repeat the ``key`` of an earlier record: its
+    ``user_id``, or, in a CSV without that column, its ``email`` (of
+    which the id is made).
     """
 
     def __init__(self, path):
         """Remove the rejects of an earlier load of ``path``."""
         self.source, self.path = path, path + ".rejects.csv"
-        self.count, self.file = 0, None
+        self.count, self.file, self.key = 0, None, "user_id"
         if os.path.lexists(self.path):
             self._guard(os.remove, self.path)
 
@@ -528,7 +551,7 @@ class Rejects:
                         "starts any more: was the file changed while it "
                         "was loaded? load it again")
                 self.add(line, as_csv(fields),
-                         f"repeats the user_id of line {first}")
+                         f"repeats the {self.key} of line {first}")
                 done += 1
         finally:
             numbered.close()

@@ -195,6 +195,7 @@ def main():
     """Create the database and table and load the CSV named on the line."""
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         HERE, "user_data.csv")
+    loader.check_file(path)  # before the table's line: nothing is made
     connection = connect(database=False)
     try:
         create_database(connection)

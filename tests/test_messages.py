@@ -210,8 +210,8 @@ def test_variable_from_the_environment_is_named(copy, refusing, kind,
         "over .env")
 
 
-def test_password_from_the_environment_is_named_not_shown(copy, server,
-                                                           tmp_path):
+def test_password_from_the_environment_is_named_not_shown(
+        copy, server, tmp_path):
     """A wrong password set in the environment: said, never shown."""
     folder = tmp_path / "project"
     shutil.copytree(copy[OURS], folder)
@@ -288,3 +288,43 @@ def test_ctrl_c_is_one_line(copy, server, gated, kind, script):
     finally:
         gate.close()
     server.wait_gone({reading})
+
+
+# A CSV that is not there -------------------------------------------------
+
+@pytest.mark.parametrize("kind", [OURS, THEIRS])
+def test_main_run_from_another_folder_says_where(copy, server, kind,
+                                                 tmp_path):
+    """``cd /tmp && python3 <clone>/0-main.py``: the course's main loads
+    'user_data.csv' from the current folder. The line says where it
+    looked, and to run the script from the project's folder."""
+    folder = tmp_path / "project"
+    shutil.copytree(copy[kind], folder)
+    shutil.copy(os.path.join(ROOT, "user_data.csv"), folder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    database = "ALX_prodev_elsewhere"
+    try:
+        done = run([PYTHON, str(folder / "0-main.py")], elsewhere,
+                   dict(os.environ, MYSQL_DATABASE=database))
+    finally:
+        server.admin(f"DROP DATABASE IF EXISTS `{database}`")
+    assert one_line(done) == (
+        f"error: user_data.csv: no such file at {elsewhere}/user_data.csv: "
+        f"run the script from {folder}, where user_data.csv is")
+
+
+@pytest.mark.parametrize("what", ["missing", "folder"])
+def test_seed_checks_the_file_before_the_table(server, tmp_path, what):
+    """``./seed.py nothere.csv``, or a folder: one line, and no "Table
+    user_data created successfully" before it."""
+    name = "nothere.csv" if what == "missing" else "a-folder"
+    if what == "folder":
+        (tmp_path / name).mkdir()
+    done = run_script("seed.py", name, cwd=tmp_path)
+    assert done.stdout == ""
+    assert one_line(done) == {
+        "missing": f"error: nothere.csv: no such file at {tmp_path}/"
+        'nothere.csv: name a CSV file with the header "name","email","age"',
+        "folder": 'error: a-folder is a folder, not a file: name a CSV file '
+        'with the header "name","email","age"'}[what]
