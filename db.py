@@ -264,9 +264,9 @@ def _not_answering():
                     "starts it again (or make cluster-stop, then make run, "
                     "for the single local server)")
         if written_by == "user":
-            return ("check that your server there runs; to use the "
-                    "project's own server instead, move your .env away "
-                    "(mv .env .env.mine) and run make run")
+            return ("check that the server your .env names is running; "
+                    "to use the project's own server instead, move your "
+                    ".env away (mv .env .env.mine) and run make run")
         return "no .env names a server: make run starts the project's own"
     return ("is the server running and answering? "
             + _check("MYSQL_HOST", "MYSQL_PORT"))

@@ -156,9 +156,9 @@ ENV_KINDS = {
     "cluster": (CLUSTER, "; the project's cluster is not running: make "
                 "cluster starts it again (or make cluster-stop, then make "
                 "run, for the single local server)"),
-    "own": ("# my own server", "; check that your server there runs; to use "
-            "the project's own server instead, move your .env away (mv .env "
-            ".env.mine) and run make run"),
+    "own": ("# my own server", "; check that the server your .env names is "
+            "running; to use the project's own server instead, move your "
+            ".env away (mv .env .env.mine) and run make run"),
 }
 
 
