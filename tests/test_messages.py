@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from testlab import PYTHON, ROOT, Gate, gated_table, localdb, run_script
+from testlab import GATE, PYTHON, ROOT, Gate, gated_table, run_script
 from test_course_files import COURSE_MAINS
 
 import db
@@ -328,3 +328,38 @@ def test_seed_checks_the_file_before_the_table(server, tmp_path, what):
         'nothere.csv: name a CSV file with the header "name","email","age"',
         "folder": 'error: a-folder is a folder, not a file: name a CSV file '
         'with the header "name","email","age"'}[what]
+
+
+def test_ctrl_c_during_a_load_keeps_none_of_it(server, database):
+    """Ctrl-C while ./seed.py loads (a trigger holds its 500th row at the
+    gate): one line, and the table as it was: the load is undone."""
+    cursor = database.cursor()
+    cursor.execute(
+        "CREATE TRIGGER held BEFORE INSERT ON user_data FOR EACH ROW IF "
+        "(@held_rows := IFNULL(@held_rows, 0) + 1) = 500 THEN "
+        f"SET @held = GET_LOCK('{GATE}', 3600); END IF")
+    cursor.close()
+    gate = Gate(server)
+    try:
+        process = subprocess.Popen(
+            [PYTHON, "seed.py"], cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        try:
+            loading = gate.waiting()
+            process.send_signal(signal.SIGINT)
+            err = process.communicate(timeout=120)[1]
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    finally:
+        gate.close()
+    assert process.returncode == -signal.SIGINT, err
+    assert err == ("stopped (Ctrl-C): run it again to start over (a load "
+                   "stopped midway keeps none of its rows)\n")
+    server.wait_gone({loading})
+    database.commit()  # a fresh snapshot
+    cursor = database.cursor()
+    cursor.execute("SELECT COUNT(*) FROM user_data")
+    assert cursor.fetchall() == [(0,)]
+    cursor.close()
