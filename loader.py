@@ -24,10 +24,11 @@ which reads as the data flows, and so does this file, top to bottom:
 
 Steps 1 to 3 run in a thread, a chunk ahead of step 4; on a terminal,
 a bar shows the rows sent and the records read meanwhile, then the
-commit (``Progress``), and gives way to the report. Every record ends up loaded, already present (its
-``user_id`` is in the table: left untouched) or rejected. The server
-finds the ids that are present; the merge holds a row of each chunk
-file: memory stays flat in the file's size.
+commit (``Progress``), and gives way to the report. Every record ends
+up loaded, already present (its ``user_id`` is in the table: left
+untouched) or rejected. The server finds the ids that are present; the
+merge holds a row of each chunk file: memory stays flat in the file's
+size.
 """
 import contextlib
 import csv

@@ -3,9 +3,9 @@
 On a terminal (stderr is one), ``./seed.py big.csv`` shows a bar of the
 rows sent to the server, the records read, the rate and the time left,
 then the commit, and the load's one-line report takes its place at the
-end; the bar reaches 100% only once every row is sent. In a pipe there is no bar at all:
-stderr is the report alone. Without tqdm, which is optional, a terminal
-gets the report alone too, and no warning.
+end; the bar reaches 100% only once every row is sent. In a pipe there
+is no bar at all: stderr is the report alone. Without tqdm, which is
+optional, a terminal gets the report alone too, and no warning.
 """
 import fcntl
 import os
