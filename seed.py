@@ -18,7 +18,10 @@ script ends (``run``) and, with the default settings, a connection
 passes on what they use of ``db``, where rows are made (``as_users``,
 ``to_age``, ``check_int``). Settings are ``db.settings()``, read once
 from the environment and ``.env``; importing this module connects to
-nothing.
+nothing. It checks first that this Python has the packages (else one
+line says how to run with the environment's), and makes an expected
+failure or Ctrl-C that nothing catches one line too (``failure``), as
+in the course's own main scripts, which call no ``run``.
 
 The layers, each importing only those below it: ``driver`` (the
 connector's internals), ``db`` (settings, connections, streams),
