@@ -36,6 +36,12 @@ from dotenv import load_dotenv
 import driver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ENV = os.path.join(HERE, ".env")
+# The first line of a .env the project wrote, by what wrote it: the
+# project-local server (make db-start) or cluster (make cluster).
+MARKERS = {"# project-local server: written by scripts/localdb.py": "server",
+           "# project-local cluster: written by scripts/cluster.py":
+           "cluster"}
 CHARSET, COLLATION = "utf8mb4", "utf8mb4_unicode_ci"
 LONGEST = 31_536_000  # seconds: the server's own limit on its time-outs
 # Errors that mean "this server is lost to us", not "this query is wrong":
@@ -183,6 +189,9 @@ def _name(server):
 
 
 _default = []  # the process's default Settings, once read
+# Once the default settings are read here (not given by ``use``): the
+# MYSQL_* variables the environment set then, which win over .env.
+_environment = []
 
 
 def settings():
@@ -193,14 +202,16 @@ def settings():
     root wrote, say) raises ``SetupError`` saying what to do.
     """
     if not _default:
-        path = os.path.join(HERE, ".env")
+        given = {name: value for name, value in os.environ.items()
+                 if name.startswith("MYSQL_")}  # before .env adds its own
         try:
-            load_dotenv(path)
+            load_dotenv(ENV)
         except OSError as err:
             raise SetupError(
-                f"cannot read {path}: {err.strerror}. Make it a file you "
-                f"can read (sudo chown $USER {path}), or move it away "
-                f"(sudo mv {path} {path}.old) and run make run") from None
+                f"cannot read {ENV}: {err.strerror}. Make it a file you "
+                f"can read (sudo chown $USER {ENV}), or move it away "
+                f"(sudo mv {ENV} {ENV}.old) and run make run") from None
+        _environment.append(given)
         _default.append(Settings.from_env(os.environ))
     return _default[-1]
 
@@ -220,24 +231,85 @@ def use(chosen):
                          if value is chosen)]
 
 
-def _advice(err):
-    """Say what to check after ``err`` (never the password)."""
+def hint(err):
+    """Say what to do after the connector's error ``err``, if it is one
+    the user can fix by a setting; else return None."""
     code = getattr(err, "errno", None)
     if code == 1045:
-        return "check MYSQL_USER and MYSQL_PASSWORD in .env"
+        return _check("MYSQL_USER", "MYSQL_PASSWORD")
+    if code in (1044, 1142):
+        return ("the user has no rights on that database: "
+                + _check("MYSQL_DATABASE") + ", and name ALX_prodev or a "
+                "database whose name starts ALX_prodev_ (the project's "
+                "server grants those alone), or grant the user rights")
     if code == 1049:
         return "the database does not exist yet: run ./seed.py (or make run)"
     if code == 2005:
-        return "unknown host: check MYSQL_HOST in .env"
+        return "unknown host: " + _check("MYSQL_HOST")
     if code == 1047:
         return ("a Galera node cut off from its cluster: check that most of "
                 "the cluster's nodes run (make cluster starts the local one)")
     if code == 2026:
-        return ("TLS failed: check MYSQL_SSL_CA (the CA that signed the "
-                "server's certificate) and MYSQL_SSL_VERIFY in .env")
-    return ("is the server running and answering? check MYSQL_HOST and "
-            "MYSQL_PORT in .env, or run `make db-start` for the project's "
-            "own server")
+        return ("TLS failed: " + _check("MYSQL_SSL_CA", "MYSQL_SSL_VERIFY")
+                + " (MYSQL_SSL_CA: the CA that signed the server's "
+                "certificate)")
+    return None
+
+
+def _advice(err):
+    """Say what to check after ``err`` (never the password)."""
+    return hint(err) or _not_answering()
+
+
+def _not_answering():
+    """Say what starts the server the settings name, as they came:
+    from the environment, a .env the project wrote, one of the user's,
+    or nowhere (the defaults)."""
+    if _environment and not {"MYSQL_HOST", "MYSQL_PORT"} & set(
+            _environment[0]):
+        written_by = _written_by()
+        if written_by == "server":
+            return ("the project's server is not running: make db-start "
+                    "starts it")
+        if written_by == "cluster":
+            return ("the project's cluster is not running: make cluster "
+                    "starts it again (or make cluster-stop, then make run, "
+                    "for the single local server)")
+        if written_by == "user":
+            return ("check that the server your .env names is running; "
+                    "to use the project's own server instead, move your "
+                    ".env away (mv .env .env.mine) and run make run")
+        return "no .env names a server: make run starts the project's own"
+    return ("is the server running and answering? "
+            + _check("MYSQL_HOST", "MYSQL_PORT"))
+
+
+def _written_by():
+    """Return who wrote .env: "server" or "cluster" (the project's, by
+    its marker line, ``MARKERS``), "user", or None if there is none."""
+    try:
+        with open(ENV, encoding="utf-8", errors="replace") as text:
+            lines = text.read().splitlines()
+    except OSError:
+        return None
+    return next((MARKERS[line] for line in lines if line in MARKERS), "user")
+
+
+def _check(*names):
+    """Return "check NAME and NAME in .env", or, for a variable the
+    environment set (it wins over .env), where it came from, with its
+    value (never the password's): "check MYSQL_HOST in .env, and
+    MYSQL_PORT='3306', set in the environment, where it wins over .env".
+    """
+    environment = _environment[0] if _environment else {}
+    given = [name if name == "MYSQL_PASSWORD" else
+             f"{name}={environment[name]!r}"
+             for name in names if name in environment]
+    in_file = [name for name in names if name not in environment]
+    return "check " + ", and ".join(
+        ([" and ".join(in_file) + " in .env"] if in_file else [])
+        + ([" and ".join(given) + ", set in the environment, where it wins "
+            "over .env"] if given else []))
 
 
 def _failed(conf, failures):

@@ -23,11 +23,12 @@ which reads as the data flows, and so does this file, top to bottom:
 6. report: one line on stderr, and the ``Counts``.
 
 Steps 1 to 3 run in a thread, a chunk ahead of step 4; on a terminal,
-a bar shows the records read meanwhile (``Progress``), and gives way
-to the report. Every record ends up loaded, already present (its
-``user_id`` is in the table: left untouched) or rejected. The server
-finds the ids that are present; the merge holds a row of each chunk
-file: memory stays flat in the file's size.
+a bar shows the rows sent and the records read meanwhile, then the
+commit (``Progress``), and gives way to the report. Every record ends
+up loaded, already present (its ``user_id`` is in the table: left
+untouched) or rejected. The server finds the ids that are present; the
+merge holds a row of each chunk file: memory stays flat in the file's
+size.
 """
 import contextlib
 import csv
@@ -76,11 +77,12 @@ def load(conf, path):
         cleanup.callback(progress.close)
         records, layout = read_header(path, progress)
         cleanup.callback(records.close)
+        rejects.key = "user_id" if "user_id" in layout.at else "email"
         folder = tempfile.mkdtemp(prefix="user-data-load-")
         cleanup.callback(shutil.rmtree, folder)
         total, inserted, repeats, method = send(
             conf, folder, lambda method: write_chunks(
-                records, layout, method, rejects, folder), rejects)
+                records, layout, method, rejects, folder), rejects, progress)
         done = True
     counts = Counts(inserted, total - inserted - repeats, rejects.count,
                     method.name)
@@ -109,9 +111,7 @@ def read_header(path, progress=None):
     file or a header without the needed columns, before anything is
     sent to the server.
     """
-    if not os.path.isfile(path):
-        raise db.SetupError(f"{path}: no such file: name a CSV file with "
-                            'the header "name","email","age"')
+    check_file(path)
     records = read_csv(path, progress)
     try:
         header = next(records)
@@ -123,6 +123,27 @@ def read_header(path, progress=None):
     except BaseException:
         records.close()  # and its file
         raise
+
+
+def check_file(path):
+    """Raise ``SetupError`` unless ``path`` names a file; say where it
+    looked, and what to do.
+
+    A relative path is looked for in the current folder: run from
+    another one, a main that loads ``user_data.csv`` is told to run from
+    the project's folder, where that file is.
+    """
+    if os.path.isfile(path):
+        return
+    if os.path.isdir(path):
+        raise db.SetupError(f"{path} is a folder, not a file: name a CSV "
+                            'file with the header "name","email","age"')
+    where, beside = os.path.abspath(path), os.path.join(db.HERE, path)
+    if not os.path.isabs(path) and os.path.isfile(beside):
+        raise db.SetupError(f"{path}: no such file at {where}: run the "
+                            f"script from {db.HERE}, where {path} is")
+    raise db.SetupError(f"{path}: no such file at {where}: name a CSV file "
+                        'with the header "name","email","age"')
 
 
 def read_csv(path, progress=None):
@@ -202,27 +223,36 @@ def tqdm_on_terminal():
 
 
 class Progress:
-    """The records of a CSV read so far, shown on a terminal alone.
+    """A CSV's rows sent to the server so far, shown on a terminal alone.
 
-    A bar on stderr (``tqdm_on_terminal``): the share of the file read,
-    the records read, their rate and the time left. The share is that
-    of the file's bytes, so no first pass counts the records. The bar
-    is drawn once the first records are read, past the header's checks,
-    and erased by ``close``: the report takes its place.
+    A bar on stderr (``tqdm_on_terminal``): the share of the file's
+    records sent to the server, the rows sent, the records read (ahead
+    of them by a chunk at most), the rate and the time left. The total
+    is the records the whole file holds, at the bytes per record of
+    those read so far (no first pass counts them), exact once the file
+    is read. Once every row is sent, the bar says "committing" until
+    the report takes its place: 100% means the rows are in the table.
+    The bar is drawn once the first records are read, past the header's
+    checks, and erased by ``close``.
+
+    The thread that reads calls ``read`` and ``finished``; the one that
+    sends, ``sent`` and ``committing``, and only it changes the count.
     """
 
-    FORMAT = ("{desc}: {percentage:3.0f}%|{bar}| {n:,} records read, "
-              "{rate_fmt}, {remaining} left")
+    FORMAT = ("{desc}: {percentage:3.0f}%|{bar}| {n:,} rows sent"
+              "{postfix}, {rate_fmt}, {remaining} left")
+    EVERY = 0.1  # seconds between two bars drawn as the records are read
 
     def __init__(self, path):
-        """Show the reading of the CSV at ``path``, if on a terminal."""
+        """Show the load of the CSV at ``path``, if on a terminal."""
         self.path, self.tqdm, self.bar = path, tqdm_on_terminal(), None
+        self.records, self.drawn = 0, 0.0
 
     def read(self, records, position):
         """Count ``records`` more, read up to byte ``position`` of the file.
 
         The total is the records the whole file holds at the rate of
-        those read so far: the bar's share is the bytes'.
+        those read so far.
         """
         if self.tqdm is None:
             return
@@ -233,20 +263,41 @@ class Progress:
                                  unit=" rows", unit_scale=True,
                                  dynamic_ncols=True, leave=False,
                                  file=sys.stderr)
-        self.bar.total = max(1, round((self.bar.n + records) * self.size
+        self.records += records
+        self.bar.total = max(1, round(self.records * self.size
                                       / max(1, position)))
-        self.bar.update(records)
+        self._say(f"{self.records:,} read", now=False)
 
     def finished(self):
-        """Show the exact count at 100%: the file is read to its end."""
+        """Make the total exact: the file is read to its end."""
         if self.bar is not None:
-            self.bar.total = max(1, self.bar.n)
+            self.bar.total = max(1, self.records)
+            self._say(f"{self.records:,} read")
+
+    def sent(self, rows):
+        """Count ``rows`` more sent to the server."""
+        if self.bar is not None:
+            self.bar.update(rows)
             self.bar.refresh()
+
+    def committing(self):
+        """Show that every row is sent, and the commit is on its way."""
+        if self.bar is not None:
+            self.bar.total = max(1, self.bar.n)  # the rest were rejected
+            self._say(f"{self.records:,} read, committing")
 
     def close(self):
         """Erase the bar, if one was drawn."""
         if self.bar is not None:
             self.bar.close()
+
+    def _say(self, postfix, now=True):
+        """Show ``postfix`` after the rows sent: at once if ``now``, else
+        if the bar was last drawn ``EVERY`` seconds ago or more."""
+        self.bar.set_postfix_str(postfix, refresh=False)
+        if now or time.monotonic() - self.drawn >= self.EVERY:
+            self.drawn = time.monotonic()
+            self.bar.refresh()
 
 
 def unreadable_line(path):
@@ -491,12 +542,15 @@ class Rejects:
 
     Each reject is the record as the CSV at ``path`` (``source``) has
     it, whatever the reason, so that the file can be fixed and loaded.
+    A repeat is said to repeat the ``key`` of an earlier record: its
+    ``user_id``, or, in a CSV without that column, its ``email`` (of
+    which the id is made).
     """
 
     def __init__(self, path):
         """Remove the rejects of an earlier load of ``path``."""
         self.source, self.path = path, path + ".rejects.csv"
-        self.count, self.file = 0, None
+        self.count, self.file, self.key = 0, None, "user_id"
         if os.path.lexists(self.path):
             self._guard(os.remove, self.path)
 
@@ -530,7 +584,7 @@ class Rejects:
                         "starts any more: was the file changed while it "
                         "was loaded? load it again")
                 self.add(line, as_csv(fields),
-                         f"repeats the user_id of line {first}")
+                         f"repeats the {self.key} of line {first}")
                 done += 1
         finally:
             numbered.close()
@@ -665,7 +719,7 @@ def made_ahead(chunks):
 SIGNALLED = 1644  # a trigger's SIGNAL SQLSTATE '45000', unhandled
 
 
-def send(conf, folder, chunks_for, rejects):
+def send(conf, folder, chunks_for, rejects, progress):
     """Load the chunks into user_data in one transaction: all, or none.
 
     On a connection of its own, that may read the files of ``folder``:
@@ -674,16 +728,19 @@ def send(conf, folder, chunks_for, rejects):
     files (``write_chunks``), each sent as soon as it is made. Rows
     that were not inserted had their id in the table already, or
     repeat an earlier row's id: ``reject_repeats`` finds the repeats,
-    before the commit. Return ``(total, inserted, repeats, method)``.
-    A trigger's SIGNAL (an AFTER INSERT one: ``table.check`` refuses a
-    BEFORE INSERT one) fails the load with ``SetupError``.
+    before the commit. ``progress`` counts the rows sent, and shows the
+    commit (a ``Progress``). Return ``(total, inserted, repeats,
+    method)``. A trigger's SIGNAL (an AFTER INSERT one: ``table.check``
+    refuses a BEFORE INSERT one) fails the load with ``SetupError``.
     """
     connection = db.connect(conf, allow_local_infile_in_path=folder)
     try:
         table.check(connection)
         method = choose_method(connection)
         connection.start_transaction()
-        sent, inserted = send_chunks(connection, chunks_for(method), method)
+        sent, inserted = send_chunks(connection, chunks_for(method), method,
+                                     progress)
+        progress.committing()
         total = sum(rows for _, rows in sent)
         repeats = 0
         if inserted < total:  # else no row repeats another
@@ -720,8 +777,9 @@ def choose_method(connection):
                   max(4096, min(INSERT_BYTES, packet // 4)))
 
 
-def send_chunks(connection, chunks, method):
-    """Send each chunk of ``chunks`` to user_data, as soon as it is made.
+def send_chunks(connection, chunks, method, progress):
+    """Send each chunk of ``chunks`` to user_data, as soon as it is made,
+    and count its rows sent in ``progress``.
 
     Return the chunks sent, as ``(path, rows)`` pairs, and how many rows
     were inserted. The thread that makes the chunks (``made_ahead``) is
@@ -733,6 +791,7 @@ def send_chunks(connection, chunks, method):
         for path, rows in chunks:
             sent.append((path, rows))
             inserted += send_chunk(connection, path, rows, method)
+            progress.sent(rows)
     finally:
         chunks.close()
     return sent, inserted

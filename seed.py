@@ -18,23 +18,49 @@ script ends (``run``) and, with the default settings, a connection
 passes on what they use of ``db``, where rows are made (``as_users``,
 ``to_age``, ``check_int``). Settings are ``db.settings()``, read once
 from the environment and ``.env``; importing this module connects to
-nothing.
+nothing. It checks first that this Python has the packages (else one
+line says how to run with the environment's), and makes an expected
+failure or Ctrl-C that nothing catches one line too (``failure``), as
+in the course's own main scripts, which call no ``run``.
 
 The layers, each importing only those below it: ``driver`` (the
 connector's internals), ``db`` (settings, connections, streams),
 ``table`` (user_data's definition and shape check), ``loader``
 (``insert_data``'s work), this module, the numbered scripts.
 """
+import importlib.util
 import os
 import sys
 
-import mysql.connector
-
-import db
-import loader
-import table
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+# requirements.txt's packages, by the module each gives.
+PACKAGES = {"mysql": "mysql-connector-python", "dotenv": "python-dotenv"}
+
+
+def _without(packages):
+    """Return the line that says which ``packages`` this Python lacks, and
+    the two ways to run the script with the environment's Python."""
+    here = os.path.realpath(os.getcwd()) == os.path.realpath(HERE)
+    venv = os.path.join("" if here else HERE, ".venv", "bin")
+    script = sys.argv[0] if sys.argv[0].endswith(".py") else "1-main.py"
+    script = os.path.relpath(script) if here else os.path.abspath(script)
+    made = "" if os.path.isdir(os.path.join(HERE, ".venv")) else (
+        " (make run makes .venv)")
+    return (f"error: {sys.executable} has no {' and '.join(packages)}: "
+            f"run `{venv}/python {script}`, or `. {venv}/activate` then "
+            f"`python3 {script}`{made}")
+
+
+if missing := [package for module, package in PACKAGES.items()
+               if importlib.util.find_spec(module) is None]:
+    sys.exit(_without(missing))
+
+import mysql.connector  # noqa: E402 (once the packages are known there)
+
+import db  # noqa: E402
+import loader  # noqa: E402
+import table  # noqa: E402
+
 # What the numbered scripts use besides the course's functions, made in
 # db.py: the user dicts of raw rows, ages, argument checks, errors.
 SetupError, as_users, check_int, close_quietly, to_age = (
@@ -125,25 +151,54 @@ def run(main):
     """Run a script's ``main()`` the way every script here should end.
 
     An expected failure prints one line on stderr and exits 1, with no
-    traceback; a reader that stops early (``| head``) ends it quietly.
+    traceback (``failure``); a reader that stops early (``| head``) ends
+    it quietly; Ctrl-C is left to ``_excepthook``.
     """
     try:
         main()
         sys.stdout.flush()
-    except SetupError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(1)
-    except mysql.connector.Error as err:
-        print(f"error: the database failed: {err}", file=sys.stderr)
+    except (SetupError, mysql.connector.Error) as err:
+        print(failure(err), file=sys.stderr)
         sys.exit(1)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def failure(err):
+    """Return the one line that says what went wrong, and what to do, for
+    an expected failure (Ctrl-C too); None for any other error."""
+    if isinstance(err, KeyboardInterrupt):
+        return ("stopped (Ctrl-C): run it again to start over (a load "
+                "stopped midway keeps none of its rows)")
+    if isinstance(err, SetupError):
+        return f"error: {err}"
+    if isinstance(err, mysql.connector.Error):
+        hint = db.hint(err)
+        return (f"error: the database failed: {err}"
+                + (f"; {hint}" if hint else ""))
+    return None
+
+
+def _excepthook(kind, err, traceback, previous=sys.excepthook):
+    """Print ``failure``'s one line for an expected failure that nothing
+    caught, as in the course's own main scripts, which import this
+    module but call no ``run``; else what Python prints."""
+    line = failure(err)
+    if line is None:
+        previous(kind, err, traceback)
+    else:
+        print(line, file=sys.stderr)
+
+
+if sys.excepthook is sys.__excepthook__:  # not over another's own
+    sys.excepthook = _excepthook
 
 
 def main():
     """Create the database and table and load the CSV named on the line."""
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         HERE, "user_data.csv")
+    loader.check_file(path)  # before the table's line: nothing is made
     connection = connect(database=False)
     try:
         create_database(connection)

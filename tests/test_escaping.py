@@ -196,7 +196,7 @@ def assert_rows_and_one_repeat(connection, path, rows, repeat):
         (reject,) = list(csv.DictReader(text))
     first = [email for _, email, _ in rows].index(repeat[1].lower()) + 2
     assert reject["line"] == str(len(rows) + 2)
-    assert reject["reason"] == f"repeats the user_id of line {first}"
+    assert reject["reason"] == f"repeats the email of line {first}"
     assert next(csv.reader([reject["record"]])) == list(repeat)
 
 
