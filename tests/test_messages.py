@@ -335,7 +335,7 @@ def test_ctrl_c_during_a_load_keeps_none_of_it(server, database):
     gate): one line, and the table as it was: the load is undone."""
     cursor = database.cursor()
     cursor.execute(
-        "CREATE TRIGGER held BEFORE INSERT ON user_data FOR EACH ROW IF "
+        "CREATE TRIGGER held AFTER INSERT ON user_data FOR EACH ROW IF "
         "(@held_rows := IFNULL(@held_rows, 0) + 1) = 500 THEN "
         f"SET @held = GET_LOCK('{GATE}', 3600); END IF")
     cursor.close()

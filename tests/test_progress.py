@@ -157,7 +157,7 @@ def test_bar_ends_when_the_rows_are_in(server, database, big_csv):
     assert ROWS > LAST_CHUNK + 1
     cursor = database.cursor()
     cursor.execute(
-        "CREATE TRIGGER slow BEFORE INSERT ON user_data FOR EACH ROW IF "
+        "CREATE TRIGGER slow AFTER INSERT ON user_data FOR EACH ROW IF "
         f"(@slow_rows := IFNULL(@slow_rows, 0) + 1) = {LAST_CHUNK + 1:d} "
         f"THEN SET @held = GET_LOCK('{GATE}', 3600); END IF")
     cursor.close()
