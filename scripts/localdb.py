@@ -50,6 +50,9 @@ GALERA_LIBRARIES = ("/usr/lib/galera/libgalera_smm.so",      # Debian, Ubuntu
                     "/usr/lib64/galera/libgalera_smm.so")
 WAIT = 120  # seconds a start or a stop may take on a busy machine
 PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")  # what token_urlsafe makes
+TRIES = 10  # starts of a server, each on another port if its was taken
+TAKEN = re.compile(r"Address already in use"  # errno 98: the server, Galera
+                   r"|wsrep_sst_rsync .*: 16 \(Device or resource busy\)")
 
 # Each setting, and why. What every server here needs:
 BASE = [
@@ -218,16 +221,42 @@ def free_port(start=3307):
 
     The first one from ``start``; with ``start`` None, one the kernel
     picks among its high ports (where throwaway servers started at the
-    same time by others are unlikely to pick the same).
+    same time by others are unlikely to pick the same). Another program
+    may still take it before a server binds it: ``start`` then moves on.
     """
     if start is None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             return probe.getsockname()[1]
-    for port in range(start, start + 200):
+    for port in range(start, min(start + 200, 65536)):
         if not listening(port):
             return port
     raise RuntimeError("no free port found from %d" % start)
+
+
+def port_taken(log, offset=0):
+    """Return True when ``log``, from byte ``offset`` on, says a server
+    could not bind a port that another program holds (errno 98).
+
+    The server says "Bind on TCP/IP port. Got error: 98: Address already
+    in use"; Galera, "bind: Address already in use"; Galera's rsync state
+    transfer ends with status 16, EBUSY, when its port is taken.
+    """
+    try:
+        with open(log, "rb") as text:
+            text.seek(offset)
+            found = text.read().decode(errors="replace")
+    except FileNotFoundError:
+        return False
+    return bool(TAKEN.search(found))
+
+
+def log_size(log):
+    """Return the size of ``log`` now (0 if there is none yet)."""
+    try:
+        return os.path.getsize(log)
+    except FileNotFoundError:
+        return 0
 
 
 def socket_path(datadir):
@@ -272,6 +301,11 @@ def running(datadir):
 def start(datadir, port=None, options=(), tuned=True):
     """Start a server on ``datadir`` (made if new); return its port.
 
+    ``port`` is the one to try first (else the first free one from
+    3307). A port looks free, then another program may take it before
+    the server binds it, seconds later: the server then ends, saying so
+    in its log, and it starts again on the next free port, ``TRIES``
+    times at most. The port returned is the one it got.
     ``options`` are extra server options (for tests); without ``tuned``,
     they are the only ones beyond ``BASE``. It waits until the server
     answers, and raises with the end of its log if it does not.
@@ -294,21 +328,27 @@ def start(datadir, port=None, options=(), tuned=True):
     with open(os.path.join(datadir, "socket"), "w") as link:
         link.write(sock)
     log = os.path.join(datadir, "server.log")
-    server = subprocess.Popen(
-        [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
-         "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
-         "--log-error=" + log, "--tmpdir=" + datadir]  # not a shared /tmp
-        + runas() + (OPTIONS if tuned else BASE) + list(options),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + WAIT
-    while server.poll() is None and time.monotonic() < deadline:
-        if running(datadir):
-            return port
-        time.sleep(0.1)
-    if server.poll() is None:
-        server.kill()
-        server.wait()
+    for tries_left in reversed(range(TRIES)):
+        offset = log_size(log)
+        server = subprocess.Popen(
+            [binary, "--no-defaults", "--datadir=" + files,
+             "--port=%d" % port, "--socket=" + sock,
+             "--pid-file=" + os.path.join(datadir, "pid"),
+             "--log-error=" + log, "--tmpdir=" + datadir]  # not /tmp
+            + runas() + (OPTIONS if tuned else BASE) + list(options),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + WAIT
+        while server.poll() is None and time.monotonic() < deadline:
+            if running(datadir):
+                return port
+            time.sleep(0.1)
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if not tries_left or not port_taken(log, offset):
+            break
+        port = free_port(port + 1)
     tail = ""
     if os.path.exists(log):
         with open(log) as lines:
@@ -318,10 +358,13 @@ def start(datadir, port=None, options=(), tuned=True):
 
 
 def alive(pid):
-    """Return True while process ``pid`` runs (a zombie has ended)."""
+    """Return True while process ``pid`` runs (a zombie has ended).
+
+    A process runs while any of its threads does: its main thread may
+    be a zombie while the others still close its files (and its ports).
+    """
     try:
-        with open(f"/proc/{pid}/stat") as proc:
-            return proc.read().rsplit(")", 1)[1].split()[0] != "Z"
+        threads = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return False
     except OSError:  # no /proc: ask the kernel
@@ -330,6 +373,14 @@ def alive(pid):
             return True
         except ProcessLookupError:
             return False
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/stat") as proc:
+                if proc.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    return True
+        except FileNotFoundError:  # that thread has just ended
+            pass
+    return False
 
 
 def server_pid(datadir):
