@@ -200,14 +200,16 @@ def check_reachable(folder):
 def install_db(files):
     """Make the system tables in the new data folder ``files``.
 
-    ``root`` (or the user running this) logs in by socket alone.
+    ``root`` (or the user running this) logs in by socket alone. Its
+    temporary files go beside ``files``: two made at once in a shared
+    /tmp may fail ("Unknown table 'mysql.tmp_user_sys'").
     """
     found = shutil.which("mariadb-install-db", path=os.pathsep.join(
         [os.environ.get("PATH", "")] + list(SBIN)))
     subprocess.run([found, "--no-defaults", "--datadir=" + files,
                     "--auth-root-authentication-method=socket",
-                    "--skip-test-db"] + runas(),
-                   check=True, capture_output=True)
+                    "--skip-test-db", "--tmpdir=" + os.path.dirname(files)]
+                   + runas(), check=True, capture_output=True)
 
 
 def listening(port):
@@ -234,21 +236,37 @@ def free_port(start=3307):
     raise RuntimeError("no free port found from %d" % start)
 
 
-def port_taken(log, offset=0):
-    """Return True when ``log``, from byte ``offset`` on, says a server
-    could not bind a port that another program holds (errno 98).
+def bindable(port):
+    """Return True when a server could bind ``port`` on loopback now.
 
-    The server says "Bind on TCP/IP port. Got error: 98: Address already
-    in use"; Galera, "bind: Address already in use"; Galera's rsync state
-    transfer ends with status 16, EBUSY, when its port is taken.
+    Servers set SO_REUSEADDR, as this probe: a port whose last
+    connections linger in TIME_WAIT is free to them.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def port_taken(log, offset, ports):
+    """Return True when a server that has ended lost one of its ``ports``.
+
+    Its ``log``, from byte ``offset`` on, says a bind failed with errno
+    98 ("Bind on TCP/IP port. Got error: 98: Address already in use";
+    Galera's "bind: Address already in use"; its rsync state transfer
+    ends with 16, EBUSY), or one of ``ports`` is held by another program
+    now (Galera sometimes reports its failed bind as another error).
     """
     try:
         with open(log, "rb") as text:
             text.seek(offset)
             found = text.read().decode(errors="replace")
     except FileNotFoundError:
-        return False
-    return bool(TAKEN.search(found))
+        found = ""
+    return bool(TAKEN.search(found)) or not all(map(bindable, ports))
 
 
 def log_size(log):
@@ -346,7 +364,7 @@ def start(datadir, port=None, options=(), tuned=True):
         if server.poll() is None:
             server.kill()
             server.wait()
-        if not tries_left or not port_taken(log, offset):
+        if not tries_left or not port_taken(log, offset, [port]):
             break
         port = free_port(port + 1)
     tail = ""
