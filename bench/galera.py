@@ -196,8 +196,9 @@ def kills(lab, reps):
     Return the cases' results, and each rejoin's seconds and transfer.
     """
     first, results, rejoins = lab.nodes[0], [], []
-    env = server.environment(GATED_DB, lab.host(1, 2, 3))
     for rep in range(reps):
+        # each time: a rejoin may have moved node 1 to other ports
+        env = server.environment(GATED_DB, lab.host(1, 2, 3))
         results.append(launch.run_case(
             f"cluster: node1 killed under a stream, repetition {rep + 1} "
             f"of {reps}", "failover_kill", GATED_DB, failover_arg(lab), env))

@@ -31,6 +31,9 @@ comes back. A node ended by SIGKILL first finds its last position with
 ``--wsrep-recover`` (without it, Galera forgets the position and sends
 everything again). As root the servers run as ``mysql``, owner of their
 folders: an rsync SST run by root writes as ``nobody`` and fails.
+Ports are chosen free, and bound seconds later: a node whose port
+another program took meanwhile ends, and starts again on the next free
+ones (``move``), which ``cluster.json`` and ``.env`` then name.
 
 The tests and the benchmark import it: ``start(folder, nodes=3,
 options=())`` returns the ``Node`` list; ``rejoin`` starts one node
@@ -39,6 +42,7 @@ again; ``wait_synced`` waits for the cluster; ``stop(folder)`` stops it.
 scripts/testlab.py.)
 """
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -243,8 +247,10 @@ def write_config(node, nodes):
          "interleaved: no table lock for AUTO_INCREMENT, as Galera needs"),
         ("wsrep-on", "ON", "this server is a Galera node"),
         ("wsrep-provider", localdb.galera_library(), "the Galera library"),
-        ("wsrep-cluster-name", "alx_prodev",
-         "nodes join only a cluster of the same name"),
+        ("wsrep-cluster-name", "alx_prodev_" + hashlib.sha1(
+            os.path.dirname(node.folder).encode()).hexdigest()[:8],
+         "nodes join only a cluster of the same name: one a folder, so "
+         "that two clusters on one machine never merge"),
         ("wsrep-cluster-address", "gcomm://" + peers,
          "the peers' gmcast ports: a joiner asks them to let it in"),
         ("wsrep-node-name", node.name, "names the node in logs and status"),
@@ -309,6 +315,7 @@ def recover(node):
     subprocess.run([localdb.ensure_installed(galera=True),
                     "--defaults-file=" + node.config,
                     "--datadir=" + node.datadir, "--wsrep-recover",
+                    "--skip-networking",  # no port: another may hold it
                     "--log-error=" + log] + localdb.runas(),
                    stdin=subprocess.DEVNULL, capture_output=True,
                    timeout=WAIT)
@@ -383,21 +390,55 @@ def wait_synced(nodes, size=None, seconds=WAIT, process=None):
         time.sleep(0.1)
 
 
-def start_node(node, bootstrap=False, size=0, position=None):
+def start_node(node, bootstrap=False, size=0, where=None):
     """Start ``node`` and wait until it is Synced; return the seconds taken.
 
-    On failure the server is killed, and the error ends with its log.
+    ``where`` is its position to start from (see ``launch``). A port of
+    the node's may look free, then be taken by another program before
+    the node binds it: the node then ends, and starts again on ports
+    moved past the taken ones (``move``), from its position recovered
+    anew, ``localdb.TRIES`` times at most. On failure the server is
+    killed, and the error ends with its log.
     """
     began = time.monotonic()
-    process = launch(node, bootstrap, position)
-    try:
-        wait_synced([node], size, process=process)
-    except RuntimeError:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        raise
-    return time.monotonic() - began
+    for tries_left in reversed(range(localdb.TRIES)):
+        offset = localdb.log_size(node.log)
+        process = launch(node, bootstrap, where)
+        try:
+            wait_synced([node], size, process=process)
+            return time.monotonic() - began
+        except RuntimeError:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if not tries_left or not localdb.port_taken(
+                    node.log, offset, node.ports):
+                raise
+        move(node)
+        where = position(node)
+
+
+def move(node):
+    """Give ``node`` new ports, the first free ones past its own; save them.
+
+    The cluster's ``cluster.json`` and every node's my.cnf name them (a
+    node that runs reads its my.cnf again only at its next start; its
+    peers learn the new address when the node joins them).
+    """
+    folder = os.path.dirname(node.folder)
+    nodes = members(folder)
+    others = [each for each in nodes if each.index != node.index]
+    sql = first(range(node.port + 1, 65536), lambda port: all(
+        port != each.port for each in others)
+        and not localdb.listening(port), "SQL")
+    base = first(range(node.gmcast + 3, 65534), lambda port: galera_free(
+        port, [each.gmcast for each in others]), "Galera")
+    node.port, node.gmcast, node.ist, node.sst = sql, base, base + 1, base + 2
+    nodes[node.index - 1] = node
+    with open(os.path.join(folder, "cluster.json"), "w") as saved:
+        json.dump({"ports": [each.ports for each in nodes]}, saved)
+    for each in nodes:
+        write_config(each, nodes)
 
 
 def prepare(folder, count, options):
@@ -490,7 +531,7 @@ def start(folder, nodes=NODES, options=(), say=None):
     if not any(node.pid for node in group):
         group = prepare(folder, nodes, options)
         node, where = first_node(group)
-        seconds = start_node(node, bootstrap=True, size=1, position=where)
+        seconds = start_node(node, bootstrap=True, size=1, where=where)
         say(f"{node.name} bootstrapped the cluster in {seconds:.1f} s")
     for node in group:
         if node.pid is None:
@@ -539,7 +580,7 @@ def rejoin(node):
     # until they give the dead one up: 15-20 s. A new identity joins now.
     with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(node.datadir, "gvwstate.dat"))
-    start_node(node, position=where)
+    start_node(node, where=where)
     return time.monotonic() - began, transfer(node)
 
 

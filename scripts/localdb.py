@@ -53,6 +53,9 @@ GALERA_LIBRARIES = ("/usr/lib/galera/libgalera_smm.so",      # Debian, Ubuntu
                     "/usr/lib64/galera/libgalera_smm.so")
 WAIT = 120  # seconds a start or a stop may take on a busy machine
 PASSWORD = re.compile(r"[A-Za-z0-9_-]{16,}")  # what token_urlsafe makes
+TRIES = 10  # starts of a server, each on another port if its was taken
+TAKEN = re.compile(r"Address already in use"  # errno 98: the server, Galera
+                   r"|wsrep_sst_rsync .*: 16 \(Device or resource busy\)")
 
 # Each setting, and why. What every server here needs:
 BASE = [
@@ -210,15 +213,17 @@ def admin_account():
 def install_db(files):
     """Make the system tables in the new data folder ``files``.
 
-    ``root`` and the ``admin_account`` log in by socket alone.
+    ``root`` and the ``admin_account`` log in by socket alone. Its
+    temporary files go beside ``files``: two made at once in a shared
+    /tmp may fail ("Unknown table 'mysql.tmp_user_sys'").
     """
     found = shutil.which("mariadb-install-db", path=os.pathsep.join(
         [os.environ.get("PATH", "")] + list(SBIN)))
     subprocess.run([found, "--no-defaults", "--datadir=" + files,
                     "--auth-root-authentication-method=socket",
                     "--auth-root-socket-user=" + admin_account(),
-                    "--skip-test-db"] + runas(),
-                   check=True, capture_output=True)
+                    "--skip-test-db", "--tmpdir=" + os.path.dirname(files)]
+                   + runas(), check=True, capture_output=True)
 
 
 def listening(port):
@@ -232,16 +237,58 @@ def free_port(start=3307):
 
     The first one from ``start``; with ``start`` None, one the kernel
     picks among its high ports (where throwaway servers started at the
-    same time by others are unlikely to pick the same).
+    same time by others are unlikely to pick the same). Another program
+    may still take it before a server binds it: ``start`` then moves on.
     """
     if start is None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             return probe.getsockname()[1]
-    for port in range(start, start + 200):
+    for port in range(start, min(start + 200, 65536)):
         if not listening(port):
             return port
     raise RuntimeError("no free port found from %d" % start)
+
+
+def bindable(port):
+    """Return True when a server could bind ``port`` on loopback now.
+
+    Servers set SO_REUSEADDR, as this probe: a port whose last
+    connections linger in TIME_WAIT is free to them.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def port_taken(log, offset, ports):
+    """Return True when a server that has ended lost one of its ``ports``.
+
+    Its ``log``, from byte ``offset`` on, says a bind failed with errno
+    98 ("Bind on TCP/IP port. Got error: 98: Address already in use";
+    Galera's "bind: Address already in use"; its rsync state transfer
+    ends with 16, EBUSY), or one of ``ports`` is held by another program
+    now (Galera sometimes reports its failed bind as another error).
+    """
+    try:
+        with open(log, "rb") as text:
+            text.seek(offset)
+            found = text.read().decode(errors="replace")
+    except FileNotFoundError:
+        found = ""
+    return bool(TAKEN.search(found)) or not all(map(bindable, ports))
+
+
+def log_size(log):
+    """Return the size of ``log`` now (0 if there is none yet)."""
+    try:
+        return os.path.getsize(log)
+    except FileNotFoundError:
+        return 0
 
 
 def socket_path(datadir):
@@ -286,6 +333,11 @@ def running(datadir):
 def start(datadir, port=None, options=(), tuned=True):
     """Start a server on ``datadir`` (made if new); return its port.
 
+    ``port`` is the one to try first (else the first free one from
+    3307). A port looks free, then another program may take it before
+    the server binds it, seconds later: the server then ends, saying so
+    in its log, and it starts again on the next free port, ``TRIES``
+    times at most. The port returned is the one it got.
     ``options`` are extra server options (for tests); without ``tuned``,
     they are the only ones beyond ``BASE``. It waits until the server
     answers, and raises with the end of its log if it does not.
@@ -308,21 +360,27 @@ def start(datadir, port=None, options=(), tuned=True):
     with open(os.path.join(datadir, "socket"), "w") as link:
         link.write(sock)
     log = os.path.join(datadir, "server.log")
-    server = subprocess.Popen(
-        [binary, "--no-defaults", "--datadir=" + files, "--port=%d" % port,
-         "--socket=" + sock, "--pid-file=" + os.path.join(datadir, "pid"),
-         "--log-error=" + log, "--tmpdir=" + datadir]  # not a shared /tmp
-        + runas() + (OPTIONS if tuned else BASE) + list(options),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + WAIT
-    while server.poll() is None and time.monotonic() < deadline:
-        if running(datadir):
-            return port
-        time.sleep(0.1)
-    if server.poll() is None:
-        server.kill()
-        server.wait()
+    for tries_left in reversed(range(TRIES)):
+        offset = log_size(log)
+        server = subprocess.Popen(
+            [binary, "--no-defaults", "--datadir=" + files,
+             "--port=%d" % port, "--socket=" + sock,
+             "--pid-file=" + os.path.join(datadir, "pid"),
+             "--log-error=" + log, "--tmpdir=" + datadir]  # not /tmp
+            + runas() + (OPTIONS if tuned else BASE) + list(options),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + WAIT
+        while server.poll() is None and time.monotonic() < deadline:
+            if running(datadir):
+                return port
+            time.sleep(0.1)
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if not tries_left or not port_taken(log, offset, [port]):
+            break
+        port = free_port(port + 1)
     tail = ""
     if os.path.exists(log):
         with open(log) as lines:
@@ -332,10 +390,13 @@ def start(datadir, port=None, options=(), tuned=True):
 
 
 def alive(pid):
-    """Return True while process ``pid`` runs (a zombie has ended)."""
+    """Return True while process ``pid`` runs (a zombie has ended).
+
+    A process runs while any of its threads does: its main thread may
+    be a zombie while the others still close its files (and its ports).
+    """
     try:
-        with open(f"/proc/{pid}/stat") as proc:
-            return proc.read().rsplit(")", 1)[1].split()[0] != "Z"
+        threads = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return False
     except OSError:  # no /proc: ask the kernel
@@ -344,6 +405,14 @@ def alive(pid):
             return True
         except ProcessLookupError:
             return False
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/stat") as proc:
+                if proc.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    return True
+        except FileNotFoundError:  # that thread has just ended
+            pass
+    return False
 
 
 def server_pid(datadir):

@@ -175,11 +175,18 @@ class Server(Running):
         self.settings = db.Settings.from_env(self.env)
 
     def ensure_running(self):
-        """Resume a paused server; start a killed one again."""
+        """Resume a paused server; start a killed one again.
+
+        It starts on its port, or on another if that one was taken while
+        it was down: ``port``, ``env`` and ``settings`` name the one it got.
+        """
         if self.pid:
             self.resume()
         if not localdb.running(self.folder):
-            localdb.start(self.folder, port=self.port, options=self.options)
+            self.port = localdb.start(self.folder, port=self.port,
+                                      options=self.options)
+            self.env["MYSQL_PORT"] = str(self.port)
+            self.settings = db.Settings.from_env(self.env)
 
     def stop(self):
         """Stop the server (resumed first, if paused) and remove its data."""
@@ -192,8 +199,12 @@ class Member(Running):
 
     def __init__(self, node):
         """Wrap ``node``, a ``cluster.Node``."""
-        super().__init__(node.folder, node.port)
-        self.node = node
+        self.folder, self.node = node.folder, node
+
+    @property
+    def port(self):
+        """Return the node's SQL port now (a rejoin may have moved it)."""
+        return self.node.port
 
 
 def gated_table(server, database, rows, at):

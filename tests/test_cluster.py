@@ -14,6 +14,7 @@ that cannot catch up in time.
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ stream_users = __import__("0-stream_users").stream_users
 batching = __import__("1-batch_processing")
 ages = __import__("4-stream_ages")
 
+NODES = 3
 ROWS, GATE_AT = 20_000, 5_000
 # The read time-out while a node dies under a stream: it finds a frozen
 # node, and is far longer than any read takes on a busy machine.
@@ -42,21 +44,57 @@ LAGGING, LATE = "ALX_prodev_cluster_lagging", 300  # late rows, after ROWS
 PATIENT, IMPATIENT = 60, 5
 
 
+def free_block(size):
+    """Return a port the kernel picks, with ``size`` ports from it free."""
+    for _ in range(100):
+        base = localdb.free_port(None)
+        if base + size < 65536 and not any(
+                map(localdb.listening, range(base - 5, base + size))):
+            return base
+    raise RuntimeError(f"no {size} free ports in a row")
+
+
 @pytest.fixture(scope="module")
-def nodes(server):
+def beside_taken_ports():
+    """Start the module's cluster beside ports taken before its bind.
+
+    Node 1's SQL port and node 2's gmcast port look free when the
+    cluster chooses them (``SQL_FROM`` and ``GALERA_FROM`` point there),
+    and another program holds them (bound, not listening): no server may
+    bind them. Both nodes must move past them. The ports are high ones
+    the kernel picks, away from the project-local servers' (from 3307):
+    a learner's ``make run`` does not take a node's port while it is
+    down. Yield the two ports; they are held until the cluster runs.
+    """
+    held = [socket.socket(), socket.socket()]
+    sql, galera = free_block(8), free_block(20) + 3
+    saved = cluster.SQL_FROM, cluster.GALERA_FROM
+    try:
+        held[0].bind(("127.0.0.1", sql))
+        held[1].bind(("127.0.0.1", galera))
+        cluster.SQL_FROM, cluster.GALERA_FROM = sql, galera - 3
+        yield sql, galera
+    finally:
+        cluster.SQL_FROM, cluster.GALERA_FROM = saved
+        for each in held:
+            each.close()
+
+
+@pytest.fixture(scope="module")
+def nodes(server, beside_taken_ports):
     """Three nodes in a cluster of their own, with the project's user.
 
     The folder must be readable by ``mysql``, which runs the nodes when
-    the tests run as root. Stopped and removed at the end.
+    the tests run as root. Stopped and removed at the end. MYSQL_HOST
+    is left out of the settings: ``hosts`` names the nodes' ports now.
     """
     folder = tempfile.mkdtemp(prefix="alx-cluster-")
     os.chmod(folder, 0o755)
     try:
-        started = [Member(node) for node in cluster.start(folder, nodes=3)]
+        started = [Member(node) for node in cluster.start(folder, nodes=NODES)]
         password = secrets.token_urlsafe(12)
         localdb.add_user(started[0].node.folder, password)
-        env = {"MYSQL_HOST": ",".join(node.address for node in started),
-               "MYSQL_PORT": str(started[0].port), "MYSQL_USER": localdb.USER,
+        env = {"MYSQL_PORT": str(started[0].port), "MYSQL_USER": localdb.USER,
                "MYSQL_PASSWORD": password, "MYSQL_DATABASE": LOADED,
                "MYSQL_CONNECT_TIMEOUT": "3", "MYSQL_READ_TIMEOUT": "60"}
         yield started, env
@@ -65,11 +103,16 @@ def nodes(server):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def hosts(started):
+    """Return MYSQL_HOST naming the nodes ``started`` where they are now."""
+    return ",".join(node.address for node in started)
+
+
 @pytest.fixture
 def on_cluster(nodes, configure):
     """Point the settings at the cluster; all three nodes Synced after."""
     started, env = nodes
-    configure(**env)
+    configure(**env, MYSQL_HOST=hosts(started))
     yield started
     for node in started:
         if node.node.paused:
@@ -171,7 +214,7 @@ def test_stream_survives_its_node(on_cluster, gated, configure, fault,
             int(count), Decimal(total), Decimal(mean))
     else:
         assert len(expected) == ROWS
-    configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
+    configure(MYSQL_HOST=hosts(on_cluster),
               MYSQL_READ_TIMEOUT=str(FAILOVER_READ_TIMEOUT))
     gate = Gate(first)
     try:
@@ -237,6 +280,70 @@ def test_killed_node_rejoins_by_ist_and_serves(on_cluster, loaded,
                  "'late@example.com', 33)")
     seconds, how = cluster.rejoin(third.node)
     assert how == "IST", (seconds, how)
+    configure(MYSQL_HOST=third.address)
+    users = list(stream_users())
+    assert len(users) == ROWS + 1
+    assert users[-1]["email"] == "late@example.com"
+    second.admin(f"DELETE FROM `{LOADED}`.user_data WHERE email = "
+                 "'late@example.com'")
+
+
+def test_cluster_starts_beside_ports_taken_before_the_bind(
+        on_cluster, beside_taken_ports):
+    """Node 1's SQL port and node 2's gmcast port, free when the cluster
+    chose them and taken before the nodes bound them, are passed over.
+
+    Node 1's log shows its SQL bind refused (errno 98), node 2's its
+    group communication failed on the taken port (Galera says errno 98,
+    or at times another error); no node has a taken port, no two share
+    one; each node listens where ``cluster.json`` says, which the nodes'
+    objects name.
+    """
+    sql, galera = beside_taken_ports
+    first, second, third = on_cluster
+    with open(first.node.log) as log:
+        assert f"another server running on port: {sql} ?" in log.read()
+    with open(second.node.log) as log:
+        text = log.read()
+    assert f"listening at tcp://127.0.0.1:{galera}" in text  # it tried
+    assert "failed to open gcomm backend connection" in text  # and failed
+    ports = [port for node in on_cluster for port in node.node.ports]
+    assert len(set(ports)) == len(ports) == 4 * NODES
+    assert sql not in ports and galera not in ports
+    folder = os.path.dirname(first.node.folder)
+    assert [node.ports for node in cluster.members(folder)] == [
+        node.node.ports for node in on_cluster]
+    for node in on_cluster:
+        assert node.admin("SELECT @@port, @@wsrep_node_address").split() == [
+            str(node.port), f"127.0.0.1:{node.node.gmcast}"]
+
+
+def test_killed_node_whose_port_was_taken_rejoins_on_another(
+        on_cluster, loaded, configure):
+    """A node killed, whose SQL port another server takes while it is
+    down, rejoins on other ports, which ``cluster.json`` names, and
+    serves there what it missed too.
+    """
+    first, second, third = on_cluster
+    before = third.node.ports
+    third.kill()
+    with socket.socket() as holder:  # as a server started meanwhile
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", before[0]))
+        holder.listen()
+        second.admin(f"INSERT INTO `{LOADED}`.user_data VALUES "
+                     "('ffffffff-0000-4000-8000-000000000000', 'Late Comer', "
+                     "'late@example.com', 33)")
+        offset = localdb.log_size(third.node.log)
+        cluster.rejoin(third.node)
+        with open(third.node.log) as log:
+            log.seek(offset)
+            assert (f"another server running on port: {before[0]} ?"
+                    in log.read())
+    assert third.port != before[0]
+    assert third.admin("SELECT @@port").strip() == str(third.port)
+    folder = os.path.dirname(third.node.folder)
+    assert cluster.members(folder)[2].ports == third.node.ports
     configure(MYSQL_HOST=third.address)
     users = list(stream_users())
     assert len(users) == ROWS + 1
@@ -350,7 +457,7 @@ def read_through_lag(on_cluster, configure, lag, position, read_timeout,
     a second less than the time-out. If ``let_go``, node 2 is let go then.
     """
     first = on_cluster[0]
-    configure(MYSQL_HOST=",".join(node.address for node in on_cluster),
+    configure(MYSQL_HOST=hosts(on_cluster),
               MYSQL_READ_TIMEOUT=str(read_timeout))
     gate = Gate(first)
     try:

@@ -17,11 +17,12 @@ import socket
 import stat
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import mysql.connector
 import pytest
 
-from testlab import DEADLINE, PYTHON, ROOT, localdb, wait_for
+from testlab import DEADLINE, PYTHON, ROOT, Server, localdb, wait_for
 
 SCRIPT = os.path.join(ROOT, "scripts", "localdb.py")
 SYSTEM_PYTHON = shutil.which("python3", path=os.defpath)  # any user's
@@ -284,14 +285,22 @@ def test_start_takes_the_first_free_port_from_3307(local):
     """With the first free port from 3307 held, the server takes the next.
 
     ``expected`` is what ``free_port`` gave just before ``start``: the
-    first port after the held one that nothing listens on.
+    first port after the held one that nothing listened on. Other
+    servers on the machine may take it (or more) meanwhile: every port
+    from it to the one the server got is taken now, or the server's log
+    shows its bind there refused.
     """
     assert local.started.returncode == 0, local.started.stderr
     _, values = read_env(local.project)
-    assert int(values["MYSQL_PORT"]) == local.expected
+    port = int(values["MYSQL_PORT"])
     assert local.expected > local.held
-    assert localdb.admin(local.data, "SELECT @@port").strip() == str(
-        local.expected)
+    assert localdb.admin(local.data, "SELECT @@port").strip() == str(port)
+    with open(os.path.join(local.data, "server.log")) as log:
+        text = log.read()
+    assert port >= local.expected
+    for other in range(local.expected, port):
+        assert (localdb.listening(other)
+                or f"another server running on port: {other} ?" in text)
 
 
 def test_second_start_while_running_does_nothing(local):
@@ -500,3 +509,115 @@ def test_clean_keeps_a_users_env(tmp_path):
         assert clean() == (f"project-local server: {said}\n", kept, False)
     assert clean() == ("project-local server: nothing to remove\n", False,
                        False)
+
+
+@contextlib.contextmanager
+def taken(port=0, listen=False):
+    """Hold ``port`` (0: one the kernel picks) until the block ends.
+
+    Yield the port. Bound but not listening, it looks free to a probe
+    (nothing answers there) and no server may bind it: as a port that
+    another program takes after a start chose it, before its server
+    binds it, seconds later. With ``listen``, it answers, as a server
+    that took the port while ours was down (SO_REUSEADDR: the port may
+    still linger in TIME_WAIT after our server's end).
+    """
+    with socket.socket() as holder:
+        if listen:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        if listen:
+            holder.listen()
+        yield holder.getsockname()[1]
+
+
+def env_naming(project, port):
+    """Write ``project``'s .env as an earlier ``start`` did, naming ``port``.
+
+    ``start`` then tries that port first: the choice is known in advance.
+    """
+    localdb.write_env(os.path.join(project, ".env"), localdb.MARKER,
+                      {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": port})
+
+
+def check_moved(project, held, started):
+    """Check that ``start`` in ``project`` found ``held`` taken and moved.
+
+    It succeeded; its server's log shows the bind on ``held`` refused
+    (errno 98); the server listens on another port, which .env names,
+    and ``alx`` logs in with .env's settings. Return that port.
+    """
+    assert started.returncode == 0, started.stderr
+    data = os.path.join(project, ".localdb")
+    with open(os.path.join(data, "server.log")) as log:
+        text = log.read()
+    assert "Got error: 98: Address already in use" in text
+    assert f"another server running on port: {held} ?" in text
+    port = int(localdb.admin(data, "SELECT @@port"))
+    assert port != held
+    _, values = read_env(project)
+    assert values["MYSQL_PORT"] == str(port)
+    assert started.stdout == (f"project-local server on 127.0.0.1:{port} "
+                              "(data in .localdb/)\n")
+    connect_as_alx(values).close()
+    return port
+
+
+def test_start_moves_on_when_its_port_is_taken_before_the_bind():
+    """A port taken between ``start``'s choice and its server's bind is
+    passed over: the server starts on another, and .env names that one.
+    """
+    project = scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
+    try:
+        with taken() as held:
+            env_naming(project, held)
+            check_moved(project, held, run(project, "start"))
+    finally:
+        remove_project(project)
+
+
+def test_two_starts_at_once_end_on_ports_of_their_own():
+    """Two copies of the project started at once, both choosing the same
+    port, end on two ports, each .env naming its own server's.
+
+    Each .env names the same port, which another program takes before
+    either server binds it: both move on to the next free ports, at the
+    same moment, and the one that loses that race moves on again.
+    """
+    projects = [scratch_project(tempfile.mkdtemp(prefix="alx-localdb-"))
+                for _ in range(2)]
+    try:
+        with taken() as held:
+            for project in projects:
+                env_naming(project, held)
+            with ThreadPoolExecutor(2) as pool:
+                runs = list(pool.map(lambda project: run(project, "start"),
+                                     projects))
+            ports = [check_moved(project, held, started)
+                     for project, started in zip(projects, runs)]
+        assert ports[0] != ports[1]
+    finally:
+        for project in projects:
+            remove_project(project)
+
+
+def test_a_test_server_restarts_elsewhere_if_its_port_was_taken():
+    """A throwaway server killed, whose port another server then took,
+    starts again on another port; its ``port``, ``env`` and ``settings``
+    name the new one, and the project's user logs in there.
+    """
+    folder = tempfile.mkdtemp(prefix="alx-localdb-")
+    server = Server(folder)
+    try:
+        before = server.port
+        server.kill()
+        with taken(before, listen=True):
+            server.ensure_running()
+            assert server.port != before
+            assert localdb.admin(folder, "SELECT @@port").strip() == str(
+                server.port)
+            assert server.env["MYSQL_PORT"] == str(server.port)
+            assert server.settings.servers == (("127.0.0.1", server.port),)
+            connect_as_alx(server.env).close()
+    finally:
+        server.stop()
