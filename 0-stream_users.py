@@ -6,6 +6,7 @@
 
 The server sends the rows in batches. The generator hands them on one
 by one, and fetches the next batch only when the last one is used up.
+Run alone, this file shows the first three users; 1-main.py shows six.
 """
 import sys
 from itertools import islice
@@ -35,5 +36,4 @@ class CallableModule(ModuleType):
 sys.modules[__name__].__class__ = CallableModule
 
 if __name__ == "__main__":
-    # Run as a script, it shows the first three users (1-main.py: six).
     seed.run(lambda: print(*islice(stream_users(), 3), sep="\n"))

@@ -3,7 +3,9 @@
 
 ``stream_users_in_batches`` is a generator of lists: each ``next()``
 gives the next batch. ``batch_processing`` reads the batches one by
-one, so only one batch is in memory at a time.
+one, so only one batch is in memory at a time. Run alone, this file
+shows the first batch of three users; 2-main.py runs
+``batch_processing(50)``.
 """
 seed = __import__("seed")
 
@@ -24,6 +26,4 @@ def batch_processing(batch_size):
 
 
 if __name__ == "__main__":
-    # Run as a script, it shows the first batch of three users.
-    # 2-main.py runs batch_processing(50): every user over 25.
     seed.run(lambda: print(*next(stream_users_in_batches(3), []), sep="\n"))

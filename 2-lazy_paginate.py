@@ -3,6 +3,8 @@
 
 ``lazy_paginate`` is a generator: it runs the query for a page only
 when the caller asks for that page with ``next()`` or a ``for`` loop.
+Run alone, this file shows the first two pages of two users; 3-main.py
+prints every user, 100 to a page.
 """
 from itertools import islice
 
@@ -37,6 +39,4 @@ def lazy_paginate(page_size):
 lazy_pagination = lazy_paginate  # the name the course's 3-main.py uses
 
 if __name__ == "__main__":
-    # Run as a script, it shows the first two pages of two users.
-    # 3-main.py prints every user, 100 to a page.
     seed.run(lambda: print(*islice(lazy_paginate(2), 2), sep="\n"))

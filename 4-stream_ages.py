@@ -5,9 +5,11 @@
 only a running total and a count, never the ages, so the memory used
 stays the same however many users there are.
 """
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 seed = __import__("seed")
+
+CENT = Decimal("0.01")
 
 
 def stream_user_ages():
@@ -20,6 +22,7 @@ def average_age(ages=None):
     """Return the mean of ``ages`` rounded half-up to cents, or None if empty.
 
     Without ``ages``, it averages every user's age (``stream_user_ages()``).
+    The total is exact: ages are ints and Decimals, never floats.
 
     >>> average_age([20, Decimal("25.50"), 30])
     Decimal('25.17')
@@ -31,8 +34,7 @@ def average_age(ages=None):
         total += age
     if not number:
         return None
-    cents = int(total * 100)  # exact: a stored age has at most two decimals
-    return Decimal((2 * cents + number) // (2 * number)).scaleb(-2)
+    return (Decimal(total) / number).quantize(CENT, ROUND_HALF_UP)
 
 
 # Other learners' mains ask for the average by these names, with no

@@ -4,7 +4,8 @@
 ``LIMIT n OFFSET k`` (task 2) makes the server read and skip ``k`` rows,
 so the deeper the page, the slower. A keyset page starts after the last
 key seen (``WHERE user_id > %s ORDER BY user_id LIMIT n``) and reads only
-its own rows through the primary key. ``make bench`` shows both.
+its own rows through the primary key. ``make bench`` shows both. Run
+alone, this file shows the first two pages of two users.
 """
 from itertools import islice
 
@@ -51,6 +52,4 @@ def keyset_paginate(page_size):
 
 
 if __name__ == "__main__":
-    # Run as a script, it shows the first two pages of two users.
-    # make bench times these pages next to task 2's OFFSET pages.
     seed.run(lambda: print(*islice(keyset_paginate(2), 2), sep="\n"))
