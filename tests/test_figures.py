@@ -117,7 +117,11 @@ def test_one_off_section_and_stale_figure():
 @pytest.mark.parametrize("path", DOCS)
 def test_every_figure_comes_from_its_run(path, measured):
     """Each figure is in results.md, in a dated one-off, or a setting."""
-    assert stray_figures(path, read(path), measured) == []
+    stray = stray_figures(path, read(path), measured)
+    assert not stray, (
+        f"{path} quotes figures that bench/results/results.md does not hold,"
+        f" outside a section 'measured on <date>': {stray}; link to "
+        "results.md instead, or say when and how each was measured")
 
 
 def anchor(heading):
