@@ -124,28 +124,6 @@ def test_every_figure_comes_from_its_run(path, measured):
         "results.md instead, or say when and how each was measured")
 
 
-def anchor(heading):
-    """Return the link anchor a Markdown heading gets, as GitHub makes it."""
-    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
-    return text.replace(" ", "-")
-
-
-def test_anchor_as_github_makes_it():
-    """Punctuation goes, spaces become dashes."""
-    assert anchor("Seeding on a server as users have it") == (
-        "seeding-on-a-server-as-users-have-it")
-    assert anchor("Pages: `LIMIT`/`OFFSET`") == "pages-limitoffset"
-
-
-@pytest.mark.parametrize("path", DOCS)
-def test_links_to_results_name_its_sections(path):
-    """Each link to a section of results.md names a section it has."""
-    sections = {anchor(line.lstrip("#")) for line in read(RESULTS)
-                .splitlines() if HEADING.match(line)}
-    linked = set(re.findall(r"results/results\.md#([\w-]+)", read(path)))
-    assert linked <= sections
-
-
 def test_settings_are_still_written():
     """Each listed setting is still in its file: the list does not rot."""
     for path, figure in SETTINGS:
