@@ -16,9 +16,14 @@ seed = __import__("seed")
 
 
 def stream_users():
-    """Yield each user as a dict, in user_id order, one at a time."""
+    """Yield each user as a dict, in user_id order, one at a time.
+
+    Each batch is let go (``del batch``) before the next one is read, so
+    only one batch is ever in memory.
+    """
     for batch in seed.user_batches():
         yield from batch
+        del batch
 
 
 # The course's 1-main.py calls this module itself, not the function:

@@ -13,8 +13,7 @@ seed = __import__("seed")
 def stream_users_in_batches(batch_size):
     """Yield lists of at most ``batch_size`` users, in user_id order."""
     seed.check_int(batch_size, "batch_size")
-    for batch in seed.user_batches(batch_size):
-        yield batch
+    yield from seed.user_batches(batch_size)
 
 
 def batch_processing(batch_size):

@@ -133,8 +133,7 @@ def user_batches(size=1000):
     >>> next(user_batches(2))  # doctest: +SKIP
     [{'user_id': '00af05c9-...', 'name': 'Brad Dach', ...}, {...}]
     """
-    for rows in stream_rows(USERS, size, key="user_id"):
-        yield as_users(rows)
+    yield from map(as_users, stream_rows(USERS, size, key="user_id"))
 
 
 def age_batches(size=1000):
@@ -146,6 +145,7 @@ def age_batches(size=1000):
     """
     for rows in stream_rows(AGES, size, key="user_id"):
         yield [to_age(age) for _, age in rows]
+        del rows  # let these rows go before the next ones are read
 
 
 def fetch_users(sql, size):
