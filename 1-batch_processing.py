@@ -3,7 +3,8 @@
 
 ``stream_users_in_batches`` is a generator of lists: each ``next()``
 gives the next batch. ``batch_processing`` reads the batches one by
-one, so only one batch is in memory at a time. Run alone, this file
+one, so memory holds a batch or two, never the whole table. Run alone,
+this file
 shows the first batch of three users; 2-main.py runs
 ``batch_processing(50)``.
 """

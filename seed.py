@@ -16,8 +16,9 @@ script ends (``run``) and, with the default settings, a connection
 (``connect``) and a stream of raw rows read only as they are consumed
 (``stream_rows``). The numbered scripts import this module alone. They
 read the users and the ages in batches (``user_batches``,
-``age_batches``) or one page at a time (``fetch_users``); the rest
-comes from ``db`` (``as_users``, ``to_age``, ``check_int``).
+``age_batches``) or one page at a time (``fetch_users``), and check
+their arguments with ``check_int``. ``as_users`` and ``to_age`` (from
+``db``) turn raw rows into users and ages.
 Settings are ``db.settings()``, read once from the environment and
 ``.env``; importing this module connects to nothing.
 
