@@ -4,8 +4,7 @@
 ``stream_users_in_batches`` is a generator of lists: each ``next()``
 gives the next batch. ``batch_processing`` reads the batches one by
 one, so memory holds a batch or two, never the whole table. Run alone,
-this file
-shows the first batch of three users; 2-main.py runs
+this file shows the first batch of three users; 2-main.py runs
 ``batch_processing(50)``.
 """
 seed = __import__("seed")
