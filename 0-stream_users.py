@@ -1,32 +1,35 @@
 #!/usr/bin/env python3
-"""Task 0: stream the rows of user_data one by one with a generator.
+"""Task 0: a generator that gives the users of user_data one at a time.
 
-The course's own 1-main.py calls the module itself::
+    >>> for user in stream_users():  # doctest: +SKIP
+    ...     print(user["name"])
 
-    stream_users = __import__('0-stream_users')
-    for user in islice(stream_users(), 6): ...
-
-so calling the module returns the same generator as ``stream_users()``.
+The server sends the rows in batches. The generator hands them on one
+by one, and fetches the next batch only when the last one is used up.
+Run alone, this file shows the first three users; 1-main.py shows six.
 """
 import sys
-from itertools import chain
+from itertools import islice
 from types import ModuleType
 
 seed = __import__("seed")
 
-SQL = "SELECT user_id, name, email, age FROM user_data"  # by user_id
-
 
 def stream_users():
-    """Yield each user as a dict, in primary-key order, as it is read.
+    """Yield each user as a dict, in user_id order, one at a time.
 
-    >>> next(stream_users())  # doctest: +SKIP
-    {'user_id': '00af05c9-...', 'name': 'Brad Dach', 'email': ..., 'age': 73}
+    Each batch is let go (``del batch``) before the next one is read, so
+    only one batch is ever in memory.
     """
-    batches = seed.stream_rows(SQL, key="user_id")
-    yield from chain.from_iterable(map(seed.as_users, batches))
+    for batch in seed.user_batches():
+        yield from batch
+        del batch
 
 
+# The course's 1-main.py calls this module itself, not the function:
+#     stream_users = __import__('0-stream_users')
+#     for user in islice(stream_users(), 6): ...
+# So the module, when called, returns a new stream_users() generator.
 class CallableModule(ModuleType):
     """This module, callable: ``module()`` is ``module.stream_users()``."""
 
@@ -36,3 +39,6 @@ class CallableModule(ModuleType):
 
 
 sys.modules[__name__].__class__ = CallableModule
+
+if __name__ == "__main__":
+    seed.run(lambda: print(*islice(stream_users(), 3), sep="\n"))

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Task 1: fetch users in batches and keep those over 25."""
-seed = __import__("seed")
+"""Task 1: fetch users in batches, and print those over 25.
 
-SQL = "SELECT user_id, name, email, age FROM user_data"  # by user_id
+``stream_users_in_batches`` is a generator of lists: each ``next()``
+gives the next batch. ``batch_processing`` reads the batches one by
+one, so memory holds a batch or two, never the whole table. Run alone,
+this file shows the first batch of three users; 2-main.py runs
+``batch_processing(50)``.
+"""
+seed = __import__("seed")
 
 
 def stream_users_in_batches(batch_size):
-    """Yield lists of at most ``batch_size`` users, in primary-key order."""
+    """Yield lists of at most ``batch_size`` users, in user_id order."""
     seed.check_int(batch_size, "batch_size")
-    yield from map(seed.as_users,
-                   seed.stream_rows(SQL, batch_size, key="user_id"))
+    yield from seed.user_batches(batch_size)
 
 
 def batch_processing(batch_size):
@@ -18,3 +22,7 @@ def batch_processing(batch_size):
         for user in batch:
             if user["age"] > 25:
                 print(user)
+
+
+if __name__ == "__main__":
+    seed.run(lambda: print(*next(stream_users_in_batches(3), []), sep="\n"))

@@ -4,8 +4,11 @@
 ``LIMIT n OFFSET k`` (task 2) makes the server read and skip ``k`` rows,
 so the deeper the page, the slower. A keyset page starts after the last
 key seen (``WHERE user_id > %s ORDER BY user_id LIMIT n``) and reads only
-its own rows through the primary key. ``make bench`` shows both.
+its own rows through the primary key. ``make bench`` shows both. Run
+alone, this file shows the first two pages of two users.
 """
+from itertools import islice
+
 seed = __import__("seed")
 
 SQL = ("SELECT user_id, name, email, age FROM user_data WHERE user_id > %s "
@@ -46,3 +49,7 @@ def keyset_paginate(page_size):
         if len(page) < page_size:
             return
         after = page[-1]["user_id"]
+
+
+if __name__ == "__main__":
+    seed.run(lambda: print(*islice(keyset_paginate(2), 2), sep="\n"))

@@ -14,14 +14,18 @@ It holds the course's prototypes (``connect_db``, ``create_database``,
 ``connect_to_prodev``, ``create_table``, ``insert_data``), the way every
 script ends (``run``) and, with the default settings, a connection
 (``connect``) and a stream of raw rows read only as they are consumed
-(``stream_rows``). The numbered scripts import this module alone: it
-passes on what they use of ``db``, where rows are made (``as_users``,
-``to_age``, ``check_int``). Settings are ``db.settings()``, read once
-from the environment and ``.env``; importing this module connects to
-nothing. It checks first that this Python has the packages (else one
-line says how to run with the environment's), and makes an expected
-failure or Ctrl-C that nothing catches one line too (``failure``), as
-in the course's own main scripts, which call no ``run``.
+(``stream_rows``). The numbered scripts import this module alone. They
+read the users and the ages in batches (``user_batches``,
+``age_batches``) or one page at a time (``fetch_users``), and check
+their arguments with ``check_int``. ``as_users`` and ``to_age`` (from
+``db``) turn raw rows into users and ages.
+Settings are ``db.settings()``, read once from the environment and
+``.env``; importing this module connects to nothing.
+
+It checks first that this Python has the packages. If not, one line
+says how to run with the project's environment. An expected failure,
+or Ctrl-C, that nothing catches also gives one line (``failure``). This
+holds in the course's own main scripts too, which call no ``run``.
 
 The layers, each importing only those below it: ``driver`` (the
 connector's internals), ``db`` (settings, connections, streams),
@@ -66,6 +70,8 @@ import table  # noqa: E402
 SetupError, as_users, check_int, close_quietly, to_age = (
     db.SetupError, db.as_users, db.check_int, db.close_quietly, db.to_age)
 TABLE = table.CREATE  # the course's table, as the tests make it
+USERS = "SELECT user_id, name, email, age FROM user_data"
+AGES = "SELECT user_id, age FROM user_data"
 
 
 def connect(database=True, **options):
@@ -145,6 +151,40 @@ def stream_rows(sql, size=1000, key=None):
     ``db.stream_rows``.
     """
     return db.stream_rows(db.settings(), sql, size, key)
+
+
+def user_batches(size=1000):
+    """Yield every user of user_data, in lists of at most ``size`` dicts.
+
+    In user_id order, read from the server only as they are consumed;
+    see ``stream_rows``.
+
+    >>> next(user_batches(2))  # doctest: +SKIP
+    [{'user_id': '00af05c9-...', 'name': 'Brad Dach', ...}, {...}]
+    """
+    yield from map(as_users, stream_rows(USERS, size, key="user_id"))
+
+
+def age_batches(size=1000):
+    """Yield every user's age, in lists of at most ``size`` ages.
+
+    An age is an int when whole, else a ``Decimal``. The ages come in
+    user_id order, so that a stream that loses its server goes on from
+    another one after the last user it gave.
+    """
+    for rows in stream_rows(AGES, size, key="user_id"):
+        yield [to_age(age) for _, age in rows]
+        del rows  # let these rows go before the next ones are read
+
+
+def fetch_users(sql, size):
+    """Return the users that ``sql`` selects, at most ``size``, as dicts.
+
+    ``sql`` selects ``user_id, name, email, age`` with ``LIMIT size``.
+    The rows come in one read: if the server is lost before it ends,
+    the query starts again on the next server listed.
+    """
+    return [user for rows in stream_rows(sql, size) for user in as_users(rows)]
 
 
 def run(main):

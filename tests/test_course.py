@@ -288,6 +288,54 @@ def test_4_stream_ages_empty_table(database):
     assert averaging.average_age(averaging.stream_user_ages()) is None
 
 
+PEER_NAMES = ["average_age", "calculate_average_age", "compute_average_age"]
+
+
+@pytest.mark.parametrize("name", PEER_NAMES)
+def test_average_by_any_peer_name_without_argument(prodev, name):
+    """Called with no argument, each name other learners' mains use
+    averages every user's age: the CSV's exact mean, as a Decimal."""
+    expected = exact_mean(record["age"] for record in csv_records())
+    average = getattr(averaging, name)()
+    assert (average, str(average)) == (expected, str(expected))
+
+
+@pytest.mark.parametrize("name", PEER_NAMES)
+def test_average_by_any_peer_name_on_empty_table(database, name):
+    """On an empty table each name gives None, as ``average_age`` does."""
+    assert getattr(averaging, name)() is None
+    assert getattr(averaging, name)([]) is None
+
+
+# The task files run as scripts
+
+def first_three(users):
+    """Return the first three users, one per line, as the scripts print."""
+    return [str(user) for user in users[:3]]
+
+
+def pages_of_two(users):
+    """Return the first two pages of two users, as the scripts print them."""
+    return [str(users[0:2]), str(users[2:4])]
+
+
+@pytest.mark.parametrize("script, shown", [
+    ("0-stream_users.py", first_three),
+    ("1-batch_processing.py", first_three),
+    ("2-lazy_paginate.py", pages_of_two),
+    ("keyset_paginate.py", pages_of_two),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_task_file_run_alone_shows_its_first_users(prodev, server, script,
+                                                   shown):
+    """``./0-stream_users.py`` and the like show the first users they
+    give, exit 0 and leave no connection behind."""
+    before = server.ids()
+    done = run_script(script)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == shown(expected_users())
+    server.wait_settled(before)
+
+
 # Order and completeness
 
 def test_stream_users_complete_in_key_order(prodev):
