@@ -1,34 +1,39 @@
 #!/usr/bin/env python3
 """Load a users CSV into user_data: every record checked, none lost.
 
-``seed.insert_data(connection, path)`` calls ``load(settings, path)``,
-which reads as the data flows, and so does this file, top to bottom:
+``seed.insert_data(connection, path)`` calls ``load(settings, path)``.
+The load goes in six steps, and this file reads in the same order, top
+to bottom:
 
-1. read the CSV a batch of records at a time (``read_csv``: any column
-   order, a byte-order mark and CRLF line ends are fine, extra columns
-   ignored);
-2. check the records (``RULES``: one rule a field, that checks a whole
-   column of a batch at once, or one record to give the reason it is
-   bad); rejects go to ``<path>.rejects.csv`` (the line, the record,
-   the reason);
+1. read the CSV, a batch of records at a time (``read_header``,
+   ``read_csv``). The columns may come in any order; extra columns
+   are ignored. A byte-order mark and CRLF line ends are fine.
+2. check the records against ``RULES``, one rule a field. A rule
+   checks a whole column of a batch at once; a batch with a bad
+   record is checked again in halves, down to a few records, each
+   checked alone, so that each reject gets its reason
+   (``checked_rows``). Rejects go to
+   ``<path>.rejects.csv``: the line, the record, the reason.
 3. write the clean rows to private chunk files, each sorted by id
-   (``write_chunks``);
-4. send them to the server in one transaction (``send``), by ``LOAD
-   DATA LOCAL INFILE`` when the server allows it, else by multi-row
-   ``INSERT``s of rows the connector's own escaping escaped, for the
-   session's ``sql_mode``;
+   (``write_chunks``).
+4. send them to the server in one transaction (``send``). The server
+   reads them by ``LOAD DATA LOCAL INFILE`` when it allows that. Else
+   they go by multi-row ``INSERT``s, escaped by the connector's own
+   escaping for the session's ``sql_mode``.
 5. if some rows were not inserted, find those that repeat an earlier
-   row's id, by merging the sorted chunk files (``reject_repeats``),
-   before the commit;
+   row's id, by merging the sorted chunk files (``reject_repeats``).
+   This happens before the commit.
 6. report: one line on stderr, and the ``Counts``.
 
 Steps 1 to 3 run in a thread, a chunk ahead of step 4; on a terminal,
 a bar shows the rows sent and the records read meanwhile, then the
-commit (``Progress``), and gives way to the report. Every record ends
-up loaded, already present (its ``user_id`` is in the table: left
-untouched) or rejected. The server finds the ids that are present; the
-merge holds a row of each chunk file: memory stays flat in the file's
-size.
+commit (``Progress``), and gives way to the report.
+
+Every record ends up loaded, already present or rejected. Already
+present means its ``user_id`` is in the table; that row is left as it
+is. The server finds the ids that are present. The merge holds one row
+of each chunk file in memory. So memory stays flat, whatever the
+file's size.
 """
 import contextlib
 import csv

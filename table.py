@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """The user_data table: how it is made, and what a table there must hold.
 
-``CREATE`` makes it as the course's seed does, in utf8mb4 (without the
-course's second index on ``user_id``, which the primary key already
-is). ``check(connection)`` refuses, before a load sends anything, a
-``user_data`` made elsewhere that could not hold every value the
-loader's checks let through: ``CREATE TABLE IF NOT EXISTS`` keeps such
-a table, and ``IGNORE`` would then cut or mangle values in silence. It
-refuses too a table that would skip a good row as if its id were there
-already, change a row as it goes in, or keep part of a failed load
-(``RULES``).
+``CREATE`` makes the table as the course's seed does, in utf8mb4. It
+leaves out the course's second index on ``user_id``: the primary key
+already indexes that column.
+
+``check(connection)`` runs before a load sends anything. ``CREATE
+TABLE IF NOT EXISTS`` keeps a ``user_data`` made elsewhere, whatever
+its shape, so ``check`` refuses such a table when:
+
+- it could not hold every value the loader's checks let through
+  (``COLUMN_NEEDS``), or ``user_id`` is not its only unique key;
+- it would skip a good row as if its id were there already, change a
+  row as it goes in, or keep part of a failed load (``check_rules``,
+  ``TABLE_RULES``).
+
+Each refusal is a ``SetupError`` that names the problem and the
+statement that fixes it.
 
 >>> "PRIMARY KEY" in CREATE
 True
