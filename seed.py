@@ -160,7 +160,7 @@ def user_batches(size=1000):
     see ``stream_rows``.
 
     >>> next(user_batches(2))  # doctest: +SKIP
-    [{'user_id': '00af05c9-...', 'name': 'Brad Dach', ...}, {...}]
+    [{'user_id': '0025e5da-...', 'name': 'Regina Schinner-Kuhn', ...}, {...}]
     """
     yield from map(as_users, stream_rows(USERS, size, key="user_id"))
 

@@ -667,8 +667,13 @@ def clean_command():
 
 
 def install_command():
-    """Install the database server if it is missing (as root)."""
-    ensure_installed()
+    """Install what the servers need, if missing (as root).
+
+    The server, and what a cluster's nodes need too (Galera, rsync):
+    under sudo this is root's only step, and ``make cluster`` may come
+    later, run as the user.
+    """
+    ensure_installed(galera=True)
 
 
 def status_command():
