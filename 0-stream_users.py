@@ -19,7 +19,7 @@ def stream_users():
     """Yield each user as a dict, in user_id order, one at a time.
 
     Each batch is let go (``del batch``) before the next one is read, so
-    only one batch is ever in memory.
+    this generator holds one batch at a time.
     """
     for batch in seed.user_batches():
         yield from batch

@@ -655,7 +655,7 @@ def to_age(raw):
 def as_users(rows):
     """Turn raw ``(user_id, name, email, age)`` rows into user dicts.
 
-    The course's files call this through ``map``. A comprehension with
+    ``seed.user_batches`` calls this through ``map``. A comprehension with
     a dict display is the fastest way CPython has to build the dicts
     (2.5x ``map(dict, zip(...))``).
 

@@ -1,36 +1,40 @@
 #!/usr/bin/env python3
-"""Create and load the ALX_prodev database: the course's face of the project.
+"""Create and load the ALX_prodev database: the course's seed.py.
 
-Run it to create the database and its ``user_data`` table and load a CSV::
+Run it to create the database and its ``user_data`` table, and to load
+a CSV::
 
     ./seed.py                  # loads user_data.csv
     ./seed.py big.csv          # or any file of the same shape
 
-On a terminal, a bar shows the load's progress until its one-line
-report takes its place (loader.py's ``Progress``); in a pipe, stderr
-gets the report alone.
+On a terminal, a bar shows the load's progress, and at the end the
+one-line report takes its place (``Progress`` in loader.py). In a pipe
+there is no bar: stderr gets the report alone.
 
-It holds the course's prototypes (``connect_db``, ``create_database``,
-``connect_to_prodev``, ``create_table``, ``insert_data``), the way every
-script ends (``run``) and, with the default settings, a connection
-(``connect``) and a stream of raw rows read only as they are consumed
-(``stream_rows``). The numbered scripts import this module alone. They
-read the users and the ages in batches (``user_batches``,
-``age_batches``) or one page at a time (``fetch_users``), and check
-their arguments with ``check_int``. ``as_users`` and ``to_age`` (from
-``db``) turn raw rows into users and ages.
-Settings are ``db.settings()``, read once from the environment and
-``.env``; importing this module connects to nothing.
+This module holds:
 
-It checks first that this Python has the packages. If not, one line
+- the course's prototypes: ``connect_db``, ``create_database``,
+  ``connect_to_prodev``, ``create_table`` and ``insert_data``;
+- what the numbered scripts use (they import this module alone): the
+  users and the ages in batches (``user_batches``, ``age_batches``),
+  one page of users (``fetch_users``), an argument check
+  (``check_int``), and the way every script ends (``run``);
+- with the default settings, a connection (``connect``) and a stream of
+  raw rows, read only as they are used (``stream_rows``); ``as_users``
+  and ``to_age`` (from ``db``) turn raw rows into users and ages.
+
+The settings are ``db.settings()``, read once from the environment and
+``.env``. Importing this module connects to nothing.
+
+First, it checks that this Python has the packages. If not, one line
 says how to run with the project's environment. An expected failure,
-or Ctrl-C, that nothing catches also gives one line (``failure``). This
-holds in the course's own main scripts too, which call no ``run``.
+or Ctrl-C, that nothing catches also prints one line (``failure``).
+This holds in the course's own main scripts too, which call no ``run``.
 
 The layers, each importing only those below it: ``driver`` (the
 connector's internals), ``db`` (settings, connections, streams),
 ``table`` (user_data's definition and shape check), ``loader``
-(``insert_data``'s work), this module, the numbered scripts.
+(``insert_data``'s work), this module, and the numbered scripts.
 """
 import importlib.util
 import os
@@ -126,12 +130,12 @@ def create_table(connection):
 
 
 def insert_data(connection, data):
-    """Load the CSV file at path ``data`` into user_data; see loader.py.
+    """Load the CSV file at path ``data`` into user_data; return the counts.
 
-    Into the user_data of ``connection``'s server and current database,
-    wherever the default settings point. The load runs on a connection
-    of its own there, with the default settings' user, password,
-    time-outs and TLS.
+    The table is the one in ``connection``'s server and current
+    database. The load opens a connection of its own to that server,
+    with the default settings' user, password, time-outs and TLS. See
+    loader.py.
     """
     host, port = db.server_of(connection)
     database = connection.database
@@ -146,9 +150,9 @@ def insert_data(connection, data):
 def stream_rows(sql, size=1000, key=None):
     """Yield the rows of ``sql`` in lists of at most ``size`` raw tuples.
 
-    With the default settings; in ``key`` order, and going on from
-    another server if its own is lost, with a ``key``. See
-    ``db.stream_rows``.
+    It uses the default settings. With a ``key``, the rows come in key
+    order, and a stream that loses its server goes on from another one.
+    See ``db.stream_rows``.
     """
     return db.stream_rows(db.settings(), sql, size, key)
 
@@ -156,8 +160,8 @@ def stream_rows(sql, size=1000, key=None):
 def user_batches(size=1000):
     """Yield every user of user_data, in lists of at most ``size`` dicts.
 
-    In user_id order, read from the server only as they are consumed;
-    see ``stream_rows``.
+    The users come in user_id order. They are read from the server
+    only as they are used (see ``stream_rows``).
 
     >>> next(user_batches(2))  # doctest: +SKIP
     [{'user_id': '0025e5da-...', 'name': 'Regina Schinner-Kuhn', ...}, {...}]
@@ -169,8 +173,8 @@ def age_batches(size=1000):
     """Yield every user's age, in lists of at most ``size`` ages.
 
     An age is an int when whole, else a ``Decimal``. The ages come in
-    user_id order, so that a stream that loses its server goes on from
-    another one after the last user it gave.
+    user_id order. So a stream that loses its server can go on from
+    another one, after the last user it gave.
     """
     for rows in stream_rows(AGES, size, key="user_id"):
         yield [to_age(age) for _, age in rows]
@@ -181,8 +185,8 @@ def fetch_users(sql, size):
     """Return the users that ``sql`` selects, at most ``size``, as dicts.
 
     ``sql`` selects ``user_id, name, email, age`` with ``LIMIT size``.
-    The rows come in one read: if the server is lost before it ends,
-    the query starts again on the next server listed.
+    The rows come in one read. If the server is lost before the read
+    ends, the query starts again on the next server listed, if any.
     """
     return [user for rows in stream_rows(sql, size) for user in as_users(rows)]
 
@@ -190,9 +194,9 @@ def fetch_users(sql, size):
 def run(main):
     """Run a script's ``main()`` the way every script here should end.
 
-    An expected failure prints one line on stderr and exits 1, with no
-    traceback (``failure``); a reader that stops early (``| head``) ends
-    it quietly; Ctrl-C is left to ``_excepthook``.
+    An expected failure prints one line on stderr (``failure``), with
+    no traceback, and exits 1. A reader that stops early (``| head``)
+    ends it quietly. Ctrl-C is left to ``_excepthook``.
     """
     try:
         main()
