@@ -421,8 +421,13 @@ def stream_rows(conf, sql, size=1000, key=None):
     server (``_lost``) goes on from the next live one, after the last key
     it yielded. Without ``key``, it may start again elsewhere only if it
     had yielded nothing yet. With one server, the loss is raised.
+    ``key`` goes into the SQL, so it must be a plain column name
+    (``ValueError`` otherwise).
     """
     size = check_int(size, "size")
+    if key is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}",
+                                            key):
+        raise ValueError(f"key must be a plain column name, not {key!r}")
     servers, after, failures, yielded = conf.servers, None, [], False
     position = []  # where the stream began, once known (see _read)
     while True:
@@ -656,8 +661,9 @@ def as_users(rows):
     """Turn raw ``(user_id, name, email, age)`` rows into user dicts.
 
     ``seed.user_batches`` calls this through ``map``. A comprehension with
-    a dict display is the fastest way CPython has to build the dicts
-    (2.5x ``map(dict, zip(...))``).
+    a dict display is the fastest way CPython has to build the dicts:
+    about twice as fast as ``map(dict, zip(...))`` (measured on
+    2026-12-07 with ``timeit``, 1,000 rows, median of 15).
 
     >>> as_users([(b"0a", b"Zo\\xc3\\xab", b"z@x.io", b"25.00")])
     [{'user_id': '0a', 'name': 'Zoë', 'email': 'z@x.io', 'age': 25}]

@@ -259,7 +259,7 @@ def test_stream_peak_is_flat_in_table_size(tables, case, arg):
 
 
 def test_fetchall_control_grows(tables):
-    """The control: fetchall's peak over 200,000 rows is 40 MB+ higher.
+    """The control: fetchall's peak over 200,000 rows is ``GROWTH_MB`` higher.
 
     Proof that the subprocesses' peaks can show growth when there is.
     """
@@ -281,8 +281,8 @@ def test_load_peak_is_bounded_by_a_chunk(csvs, loading, tmp_path):
     repeats are looked for in the 40 chunk files, merged), and loading it
     twice over into an empty table: 200,000 repeats, put in line order
     in 40 sorted runs of a chunk's size. Then the control: the same large
-    file in one chunk peaks 40 MB+ higher, so it is the chunk that bounds
-    the load.
+    file in one chunk peaks more than ``CHUNK_MB`` higher, so it is the
+    chunk that bounds the load.
     """
     path, rows = csvs["big"]
     twice = str(tmp_path / "twice.csv")

@@ -3,9 +3,9 @@
 ``loader.check`` and ``loader.user_id_for`` (a CSV record's checks and
 its id), ``loader.check_batch`` and ``loader.checked_rows`` (the same
 rules, a column at a time), ``average_age`` of 4-stream_ages.py (exact,
-half-up, streamed) and seed's ``to_age``, ``as_users`` and
-``check_int``. No test here uses the ``server`` fixture or any other:
-each runs in milliseconds.
+half-up, streamed), seed's ``to_age``, ``as_users`` and ``check_int``,
+and the check of a stream's key. No test here uses the ``server``
+fixture or any other: each runs in milliseconds.
 Expectations are derived independently, with ``uuid.uuid5`` and exact
 ``Decimal`` arithmetic.
 """
@@ -547,3 +547,13 @@ def test_check_int_default_minimum_is_one():
     assert seed.check_int(1, "size") == 1
     with pytest.raises(ValueError):
         seed.check_int(0, "size")
+
+
+@pytest.mark.parametrize("key", ["user_id; DROP TABLE user_data", "1d",
+                                 "user id", "`user_id`", ""])
+def test_stream_key_must_be_a_plain_column_name(key):
+    """A stream's ``key`` goes into its SQL: anything but a plain column
+    name is refused before any connection (port 9 answers nothing)."""
+    conf = seed.db.Settings(port=9, connect_timeout=1)
+    with pytest.raises(ValueError, match="plain column name"):
+        next(seed.db.stream_rows(conf, "SELECT user_id FROM t", key=key))
