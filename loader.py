@@ -670,9 +670,10 @@ def made_ahead(chunks, wanted):
     The thread makes the chunks (reads, checks and writes them) as fast
     as it can, while the caller sends the first ones to the server: it
     never waits for the caller, who finds the files made meanwhile in a
-    queue. ``wanted`` is set while the caller waits for the next one
-    (``write_chunks`` then ends a chunk soon). An error in the thread
-    is raised here; the thread is done when this generator is.
+    queue. ``wanted`` is set while the caller waits for the next one,
+    from the start (``write_chunks`` then ends a chunk soon), and
+    cleared as soon as one is there. An error in the thread is raised
+    here; the thread is done when this generator is.
     """
     made, stop = queue.SimpleQueue(), threading.Event()
 
@@ -681,6 +682,7 @@ def made_ahead(chunks, wanted):
         try:
             for item in chunks:
                 made.put(item)
+                wanted.clear()  # the caller has one now
                 if stop.is_set():
                     break
             made.put(None)
@@ -688,6 +690,7 @@ def made_ahead(chunks, wanted):
             made.put(err)
 
     maker = threading.Thread(target=make, daemon=True)
+    wanted.set()  # for the first chunk
     maker.start()
     try:
         while True:
