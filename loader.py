@@ -416,11 +416,11 @@ def check_batch(lines, batch, layout, method):
 
 
 def trimmed(values):
-    """Return ``values`` each trimmed of spaces (``TRIM``), in a list.
+    """Return ``values`` each trimmed of spaces (``TRIM``).
 
-    Values with no space at either end, the usual case, are returned
-    as they are, in a tuple: one search of them joined finds that, in
-    a third of the time trimming each takes.
+    If none has a space at either end, the usual case, ``values``
+    itself: one search of them joined finds that, in a third of the
+    time trimming each takes.
 
     >>> trimmed(("a", " b ")), trimmed(("a", "b c"))
     (['a', 'b'], ('a', 'b c'))
@@ -717,8 +717,10 @@ def send(conf, folder, chunks_for, rejects):
 
     On a connection of its own, that may read the files of ``folder``:
     the table is checked (``table.check``), the method chosen
-    (``choose_method``), and ``chunks_for(method)`` gives the chunk
-    files (``write_chunks``), each sent as soon as it is made. Rows
+    (``choose_method``), and ``chunks_for(method, wanted)`` gives the
+    chunk files (``write_chunks``), made ahead in a thread
+    (``made_ahead``, which sets the event ``wanted`` while the server
+    waits for one), each sent as soon as it is made. Rows
     that were not inserted had their id in the table already, or
     repeat an earlier row's id: ``reject_repeats`` finds the repeats,
     before the commit. Return ``(total, inserted, repeats, method)``.
@@ -763,8 +765,9 @@ def send_chunks(connection, chunks, method):
     """Send each chunk of ``chunks`` to user_data, as soon as it is made.
 
     Return the chunks sent, as ``(path, rows)`` pairs, and how many rows
-    were inserted. The thread that makes the chunks (``made_ahead``) is
-    done when this returns, or raises: no file is written after.
+    were inserted. ``chunks`` is ``made_ahead``'s, closed here: its
+    thread is done when this returns, or raises, and no file is written
+    after.
     """
     sent, inserted = [], 0
     try:
