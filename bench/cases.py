@@ -14,7 +14,9 @@ in ``CASES`` with how bench/run.py runs it and how the results name it:
   a table that holds the share ``present`` of its rows already (the
   last ones; none: an empty table), in the same repetition as
   ``anchor``, LOAD DATA LOCAL of the same file; the cases of one
-  ``paired`` group run right next to each other;
+  ``paired`` group run right next to each other; a case that
+  ``loads`` nothing (the loader's Python side alone) returns the rows
+  it made;
 - ``"page"``: on each table, one page at each depth;
 - ``"anchor"``: only as another case's anchor;
 - ``"failover"``: on the benchmark's Galera cluster (bench/galera.py),
@@ -67,17 +69,18 @@ SETTLED = 0.3  # seconds without a new row: the reader waits at the gate
 WAIT = 120  # seconds any wait in a case may take on a busy machine
 DROPPED = 30  # seconds a case waits for the cluster to drop its lost node
 
-Case = namedtuple("Case", "run group title anchor csvs rows paired present")
+Case = namedtuple("Case",
+                  "run group title anchor csvs rows paired present loads")
 CASES = {}
 
 
 def case(group, title, anchor=None, csvs=(BIG,), rows=None, paired=None,
-         present=0):
+         present=0, loads=True):
     """Register the decorated function as the case of its name."""
     def register(function):
         """Add ``function`` to CASES; return it unchanged."""
         CASES[function.__name__] = Case(function, group, title, anchor,
-                                        csvs, rows, paired, present)
+                                        csvs, rows, paired, present, loads)
         return function
     return register
 
@@ -218,6 +221,69 @@ def load_data(arg):
     """Time LOAD DATA LOCAL INFILE of the CSV by the C client."""
     return client(LOAD.format(path=arg["path"]), arg["database"],
                   ["--local-infile=1"])
+
+
+@case("seed", "the loader's Python side alone (read, check, ids, rows, "
+      "sort, write; no server)", anchor="load_data", csvs=(BIG, MID),
+      paired="empty", loads=False)
+def python_side(arg):
+    """Time the loader's work on the CSV without a server: its chunk files.
+
+    ``loader.write_chunks`` as in a load by LOAD DATA LOCAL, in this
+    thread, into a temporary folder; the value is the rows written.
+    """
+    def write():
+        """Write the chunk files; return their rows."""
+        with tempfile.TemporaryDirectory() as folder:
+            return sum(rows for _, rows in chunk_files(arg["path"], folder))
+    return timed(write)
+
+
+@case("seed", "the server alone (LOAD DATA LOCAL of the loader's chunk "
+      "files, one transaction)", anchor="load_data", csvs=(BIG, MID),
+      paired="empty")
+def server_side(arg):
+    """Time the loader sending chunk files made before the clock starts.
+
+    ``loader.send``, as a load runs it (its connection, the table's
+    check, one transaction), with the files of ``chunk_files`` given
+    at once: what is left of a load when the Python side costs nothing.
+    """
+    loader = server.loader
+    with tempfile.TemporaryDirectory() as folder:
+        chunks = chunk_files(arg["path"], folder)
+
+        def send():
+            """Send the chunk files; return the rows inserted."""
+            rejects = loader.Rejects(arg["path"])
+            try:
+                _, inserted, _, method = loader.send(
+                    server.settings(arg["database"]), folder,
+                    lambda method, wanted: iter(chunks), rejects)
+            finally:
+                rejects.close()
+            assert method.local_infile, "chunk files made for LOAD DATA"
+            return inserted
+        return timed(send)
+
+
+def chunk_files(path, folder):
+    """Write the loader's chunk files of the CSV at ``path`` into ``folder``.
+
+    As a load by LOAD DATA LOCAL writes them, with no server waiting
+    (so every chunk is full); return them as ``(path, rows)`` pairs.
+    """
+    loader = server.loader
+    method = loader.Method("LOAD DATA LOCAL INFILE", True, "",
+                           loader.INSERT_BYTES)
+    rejects = loader.Rejects(path)
+    records, layout = loader.read_header(path)
+    try:
+        return list(loader.write_chunks(records, layout, method, rejects,
+                                        folder, threading.Event()))
+    finally:
+        records.close()
+        rejects.close()
 
 
 @case("seed", "seed.insert_data again, every row present",
