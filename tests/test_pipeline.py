@@ -56,7 +56,7 @@ def test_chunks_are_made_while_the_server_is_held(database, gate, tmp_path,
     monkeypatch.setattr(loader, "CHECK_ROWS", 2)
     path = make_csv(tmp_path / "users.csv", 52)
     cursor = database.cursor()
-    cursor.execute("CREATE TRIGGER held BEFORE INSERT ON user_data FOR EACH "
+    cursor.execute("CREATE TRIGGER held AFTER INSERT ON user_data FOR EACH "
                    f"ROW IF @held IS NULL THEN SET @held = GET_LOCK('{GATE}',"
                    " 3600); END IF")
     cursor.close()
