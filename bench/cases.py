@@ -259,7 +259,8 @@ def server_side(arg):
             try:
                 _, inserted, _, method = loader.send(
                     server.settings(arg["database"]), folder,
-                    lambda method, wanted: iter(chunks), rejects)
+                    lambda method, wanted: iter(chunks), rejects,
+                    loader.Progress(arg["path"]))  # no bar: nothing read
             finally:
                 rejects.close()
             assert method.local_infile, "chunk files made for LOAD DATA"

@@ -253,6 +253,26 @@ def test_no_rights_on_the_database_says_so(copy, server, kind, script):
 GATED = "ALX_prodev_ctrl_c"
 
 
+def interrupted(gate, command, cwd, env=None):
+    """Run ``command`` until its query waits at ``gate``, then press Ctrl-C.
+
+    Return the ended process, the id of its connection that waited, and
+    what it wrote on stderr. The process is killed if it does not end.
+    """
+    process = subprocess.Popen(command, cwd=cwd, env=env, text=True,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        waiting = gate.waiting()
+        process.send_signal(signal.SIGINT)
+        err = process.communicate(timeout=120)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process, waiting, err
+
+
 @pytest.fixture(scope="module")
 def gated(server):
     """A database whose 3,000th row waits at the gate."""
@@ -270,18 +290,9 @@ def test_ctrl_c_is_one_line(copy, server, gated, kind, script):
     status 130: killed by SIGINT), with its connection closed."""
     gate = Gate(server)
     try:
-        process = subprocess.Popen(
-            [PYTHON, script], cwd=copy[kind], stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True,
+        process, reading, err = interrupted(
+            gate, [PYTHON, script], cwd=copy[kind],
             env=dict(os.environ, MYSQL_DATABASE=gated))
-        try:
-            reading = gate.waiting()
-            process.send_signal(signal.SIGINT)
-            err = process.communicate(timeout=120)[1]
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
         assert process.returncode == -signal.SIGINT, err
         assert err == ("stopped (Ctrl-C): run it again to start over (a "
                        "load stopped midway keeps none of its rows)\n")
@@ -341,17 +352,8 @@ def test_ctrl_c_during_a_load_keeps_none_of_it(server, database):
     cursor.close()
     gate = Gate(server)
     try:
-        process = subprocess.Popen(
-            [PYTHON, "seed.py"], cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
-        try:
-            loading = gate.waiting()
-            process.send_signal(signal.SIGINT)
-            err = process.communicate(timeout=120)[1]
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+        process, loading, err = interrupted(gate, [PYTHON, "seed.py"],
+                                            cwd=ROOT)
     finally:
         gate.close()
     assert process.returncode == -signal.SIGINT, err
