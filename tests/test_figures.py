@@ -41,6 +41,10 @@ SETTINGS = {
     ("docs/local-server.md", "64 MB"): "max_allowed_packet, in TUNING",
     ("docs/streaming.md", "40 MB"): "test_memory.py's bound for fetchall",
     ("docs/testing.md", "16 MB"): "test_memory.py's bound for one chunk",
+    ("docs/failover.md", "4 s"): "the test's read time-out less a second, "
+    "the limit db._catch_up gives WSREP_SYNC_WAIT_UPTO_GTID",
+    ("docs/scaling-out.md", "150 MB"): "MySQL's default "
+    "group_replication_transaction_size_limit, 150000000 bytes",
     ("docs/testing.md", "40 MB"): "test_memory.py's bound for fetchall",
 }
 
