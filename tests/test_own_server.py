@@ -32,9 +32,10 @@ from dotenv import dotenv_values
 from conftest import PYTHON, ROOT, db, seed
 from test_course import SELECT, csv_records, exact_mean
 from test_course_files import COURSE_MAINS
-from test_loader import PRESENT, add_present, what_table_is
+from test_loader import PRESENT, add_present, table, what_table_is
 from test_tables_elsewhere import (SIGNAL, SIGNALLED, TABLES, lifting,
                                    loaded_rows, write_records)
+from test_tables_elsewhere import run as run_each
 from testlab import DEADLINE, wait_for
 
 streaming = __import__("0-stream_users")
@@ -300,24 +301,6 @@ def fresh(own):
         drop(own, conf.database)
 
 
-def run_each(connection, statements):
-    """Run each of ``statements`` on ``connection``, as the user."""
-    cursor = connection.cursor()
-    for sql in statements:
-        cursor.execute(sql)
-    cursor.close()
-
-
-def user_rows(connection):
-    """Return user_data's rows, ages as text, by id."""
-    cursor = connection.cursor()
-    cursor.execute("SELECT user_id, name, email, CAST(age AS CHAR) "
-                   "FROM user_data ORDER BY user_id")
-    rows = cursor.fetchall()
-    cursor.close()
-    return rows
-
-
 @pytest.mark.parametrize("kind", TABLES)
 def test_table_that_would_skip_or_change_rows_refused(fresh, tmp_path,
                                                       kind):
@@ -347,7 +330,7 @@ def test_table_that_would_skip_or_change_rows_refused(fresh, tmp_path,
         assert not os.path.exists(path + ".rejects.csv")
         run_each(connection, [lifting(error)])
         assert seed.insert_data(connection, path)[:3] == (3, 0, 0)
-    assert user_rows(connection) == loaded_rows()
+    assert table(connection) == loaded_rows()
 
 
 def test_signal_in_a_trigger_fails_the_load(fresh, tmp_path):
@@ -360,7 +343,7 @@ def test_signal_in_a_trigger_fails_the_load(fresh, tmp_path):
         with pytest.raises(seed.SetupError) as raised:
             seed.insert_data(connection, path)
     assert str(raised.value) == SIGNALLED
-    assert user_rows(connection) == [PRESENT]
+    assert table(connection) == [PRESENT]
     assert not os.path.exists(path + ".rejects.csv")
 
 

@@ -16,7 +16,8 @@ from uuid import NAMESPACE_URL, uuid5
 import pytest
 
 from test_loader import (PRESENT, add_present, load, method,  # noqa: F401
-                         quoted, seed, watch_puts, what_table_is, write)
+                         quoted, seed, table, watch_puts, what_table_is,
+                         write)
 
 AGAIN = "or drop the table and run ./seed.py again"
 SKIPPED = "a row it refuses would be skipped, and counted as present"
@@ -92,16 +93,6 @@ def loaded_rows():
          f"{float(age):.2f}") for name, email, age in RECORDS])
 
 
-def stored_rows(connection):
-    """Return user_data's rows as ``loaded_rows`` gives them, by id."""
-    cursor = connection.cursor()
-    cursor.execute("SELECT user_id, name, email, CAST(age AS CHAR) "
-                   "FROM user_data ORDER BY user_id")
-    rows = cursor.fetchall()
-    cursor.close()
-    return rows
-
-
 def run(connection, statements):
     """Run each of ``statements`` on ``connection``."""
     cursor = connection.cursor()
@@ -141,7 +132,7 @@ def test_table_that_would_skip_or_change_rows_refused(
     counts, summary, _ = load(database, path, capsys)
     assert (counts.loaded, counts.present, counts.rejected) == (3, 0, 0)
     assert counts.method == method
-    assert stored_rows(database) == loaded_rows()
+    assert table(database) == loaded_rows()
 
 
 def test_signal_in_a_trigger_fails_the_load(database, tmp_path, method):
@@ -173,7 +164,7 @@ def test_after_insert_trigger_loads(database, tmp_path, capsys, method):
     path = write_records(tmp_path)
     counts, summary, _ = load(database, path, capsys)
     assert summary == f"{path}: 3 loaded, 0 already present, 0 rejected"
-    assert stored_rows(database) == loaded_rows()
+    assert table(database) == loaded_rows()
     cursor = database.cursor()
     cursor.execute("SELECT user_id FROM seen ORDER BY user_id")
     assert cursor.fetchall() == [
@@ -191,4 +182,4 @@ def test_partitions_for_every_value_load(database, tmp_path, capsys):
     path = write_records(tmp_path)
     counts, summary, _ = load(database, path, capsys)
     assert summary == f"{path}: 3 loaded, 0 already present, 0 rejected"
-    assert stored_rows(database) == loaded_rows()
+    assert table(database) == loaded_rows()
