@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 import loader
 import pytest
 
-from testlab import seed
+from testlab import localdb, seed
 
 average_age = importlib.import_module("4-stream_ages").average_age
 
@@ -557,3 +557,11 @@ def test_stream_key_must_be_a_plain_column_name(key):
     conf = seed.db.Settings(port=9, connect_timeout=1)
     with pytest.raises(ValueError, match="plain column name"):
         next(seed.db.stream_rows(conf, "SELECT user_id FROM t", key=key))
+
+
+def test_db_reads_the_markers_the_scripts_write():
+    """db.py cannot import scripts/ (the layers), so it spells the .env
+    markers again: they must be the very lines localdb.py writes, or the
+    advice for a server that does not answer goes wrong."""
+    assert seed.db.MARKERS == {localdb.MARKER: "server",
+                               localdb.CLUSTER_MARKER: "cluster"}
