@@ -134,7 +134,7 @@ def bench_pages(reps):
     return results
 
 
-def bench_seeding(paths, reps, only=None, host=None, datadir=None):
+def bench_seeding(paths, reps, only=None, host=None):
     """Load each CSV each seeding case's way; return the results.
 
     Return ``{(csv, case): [result, ...]}``; each result has the rows
@@ -144,11 +144,8 @@ def bench_seeding(paths, reps, only=None, host=None, datadir=None):
     each other and in turn first, then the others. Each runs on a table
     that holds its ``present`` share of the CSV's rows (``fill``),
     filled again unless it holds them all already: a run over a table
-    that has every row changes nothing. Each starts on a settled
-    server (``server.settle``): no case pays for the writes of the one
-    before. ``only``: the cases to run (None: all); ``host`` and
-    ``datadir``: the server and its folder, if not the project-local
-    one.
+    that has every row changes nothing. ``only``: the cases to run
+    (None: all); ``host``: the server, if not the project-local one.
     """
     database = database_of("seed")
     env = host and server.environment(database, host=host)
@@ -165,7 +162,6 @@ def bench_seeding(paths, reps, only=None, host=None, datadir=None):
                 if kept != (csv, present) or present != 1:
                     fill(database, paths[csv], CSVS[csv], present, host)
                 kept = (csv, present)
-                server.settle(datadir)
                 arg = {"path": paths[csv], "rows": CASES[case].rows,
                        "ids": present and tables.with_ids(paths[csv])}
                 result = launch.run_case(
@@ -214,9 +210,9 @@ def bench_stock(paths, reps):
     ``bench_seeding``'s; the server (``server.stock_server``) is stopped
     and removed at the end.
     """
-    with server.stock_server() as (host, datadir):
+    with server.stock_server() as host:
         return (server.innodb(host),
-                bench_seeding(paths, reps, STOCK_CASES, host, datadir))
+                bench_seeding(paths, reps, STOCK_CASES, host))
 
 
 def bench_cluster(paths, reps, failover_reps):

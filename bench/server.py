@@ -19,8 +19,7 @@ project-local server's user, with its password, on the cluster.
 
 ``stock_server`` starts a throwaway server with the server's own
 defaults but for its buffer pool, as users have one, for the loading
-cases to run on too. ``settle`` makes a server write out the pages a
-load changed, so that the next loading case starts on a quiet server.
+cases to run on too.
 
 ``traced`` is the one place that looks inside a stream: it records when
 a stream connects, waits for its node and queries, for the failover
@@ -166,59 +165,12 @@ def admin(sql):
     return localdb.admin(localdb.DATA, sql)
 
 
-# How the server flushes changed pages: ``settle`` sets these, then puts
-# the server's own values back, in this order (a capacity may not pass
-# its maximum).
-FLUSHING = ("innodb_io_capacity_max", "innodb_io_capacity",
-            "innodb_max_dirty_pages_pct")
-FLUSH_NOW = (100_000, 50_000, 0)  # as fast as the disk goes, every page
-DIRTY = ("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-         "WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'")
-
-
-def settle(datadir=None, deadline=300):
-    """Return once the server of ``datadir`` has no changed page in memory.
-
-    ``datadir`` is the server's folder; None: the project-local server's.
-
-    A load leaves its pages changed in the buffer pool, and the server
-    writes them to disk later, at its own pace: during the next case,
-    which then shares the two cores with that work (a 1M-row load
-    leaves about 14,000 pages, which the server writes in about 40 s
-    at its own pace, in 1 s here: measured on 2026-12-07, MariaDB
-    10.11). So the loading cases start on a settled server. The
-    server's flushing settings are read first, raised while it writes,
-    and put back. Raise ``RuntimeError`` if pages are still changed
-    after ``deadline`` seconds.
-    """
-    datadir = datadir or localdb.DATA
-
-    def value(sql):
-        """Return the one value ``sql`` selects, as text."""
-        return localdb.admin(datadir, sql).strip()
-
-    own = [value(f"SELECT @@GLOBAL.{name}") for name in FLUSHING]
-    try:
-        for name, fast in zip(FLUSHING, FLUSH_NOW):
-            localdb.admin(datadir, f"SET GLOBAL {name} = {fast}")
-        end = time.monotonic() + deadline
-        while (dirty := int(value(DIRTY))) and time.monotonic() < end:
-            time.sleep(0.1)
-    finally:
-        for name, kept in reversed(list(zip(FLUSHING, own))):
-            localdb.admin(datadir, f"SET GLOBAL {name} = {kept}")
-    if dirty:
-        raise RuntimeError(f"the server of {datadir} still has {dirty} "
-                           f"changed pages after {deadline} s")
-
-
 STOCK = ["--innodb-buffer-pool-size=1G"]  # the 1M-row table fits: no more
 
 
 @contextlib.contextmanager
 def stock_server():
-    """Start a throwaway server as users have one; yield its ``MYSQL_HOST``
-    and its data folder (for ``settle``).
+    """Start a throwaway server as users have one; yield its ``MYSQL_HOST``.
 
     Only ``localdb.BASE`` (loopback, utf8mb4, LOCAL INFILE) and a buffer
     pool that holds the 1M-row table (``STOCK``); the redo log, the
@@ -232,7 +184,7 @@ def stock_server():
         port = localdb.start(folder, port=localdb.free_port(None),
                              options=STOCK, tuned=False)
         localdb.add_user(folder, settings(None).password)
-        yield f"127.0.0.1:{port}", folder
+        yield f"127.0.0.1:{port}"
     finally:
         localdb.stop(folder)
         shutil.rmtree(folder, ignore_errors=True)
