@@ -249,6 +249,13 @@ def main():
                       help="run the seeding cases alone, on both servers, "
                       "and print them; bench/results/ is left as it is")
     args = parser.parse_args()
+    try:  # the charts, drawn at the end: say so before the minutes of work
+        import matplotlib  # noqa: F401
+    except ImportError:
+        sys.exit("error: the benchmark draws its charts with matplotlib, "
+                 "which this Python lacks: run make bench, or install "
+                 "requirements-bench.txt (pip install -r "
+                 "requirements-bench.txt)")
     if server.localdb.users_env():
         sys.exit("error: make bench builds its tables on the project-local "
                  "server, and .env names a server of yours: move .env aside "

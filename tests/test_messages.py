@@ -365,3 +365,15 @@ def test_ctrl_c_during_a_load_keeps_none_of_it(server, database):
     cursor.execute("SELECT COUNT(*) FROM user_data")
     assert cursor.fetchall() == [(0,)]
     cursor.close()
+
+
+def test_bench_without_matplotlib_says_so_before_it_starts():
+    """``bench/run.py`` run by hand with a Python that cannot draw its
+    charts says what to install at once, not after minutes of work."""
+    blocked = ("import runpy, sys; sys.modules['matplotlib'] = None; "
+               "sys.path.insert(0, 'bench'); "
+               "sys.argv = ['bench/run.py']; "
+               "runpy.run_path('bench/run.py', run_name='__main__')")
+    line = one_line(run([PYTHON, "-c", blocked], ROOT,
+                        without_settings(MYSQL_PORT="1")))
+    assert "matplotlib" in line and "requirements-bench.txt" in line, line
