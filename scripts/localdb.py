@@ -397,7 +397,7 @@ def alive(pid):
     """
     try:
         threads = os.listdir(f"/proc/{pid}/task")
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # it has ended
         return False
     except OSError:  # no /proc: ask the kernel
         try:
@@ -410,8 +410,8 @@ def alive(pid):
             with open(f"/proc/{pid}/task/{thread}/stat") as proc:
                 if proc.read().rsplit(")", 1)[1].split()[0] != "Z":
                     return True
-        except FileNotFoundError:  # that thread has just ended
-            pass
+        except (FileNotFoundError, ProcessLookupError):  # that thread
+            pass  # has just ended: reading its stat may fail either way
     return False
 
 

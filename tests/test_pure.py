@@ -10,6 +10,7 @@ Expectations are derived independently, with ``uuid.uuid5`` and exact
 ``Decimal`` arithmetic.
 """
 import importlib
+import os
 import random
 import re
 import uuid
@@ -565,3 +566,14 @@ def test_db_reads_the_markers_the_scripts_write():
     advice for a server that does not answer goes wrong."""
     assert seed.db.MARKERS == {localdb.MARKER: "server",
                                localdb.CLUSTER_MARKER: "cluster"}
+
+
+def test_alive_takes_a_thread_ending_as_it_is_read(monkeypatch):
+    """A thread that ends while its stat is read fails the read with
+    ESRCH (seen killing a cluster node): that thread is no longer alive,
+    and ``localdb.alive`` says so instead of raising."""
+    def ended(path, *args, **kwargs):
+        """Fail as reading the stat of a thread that has just ended."""
+        raise ProcessLookupError(3, "No such process")
+    monkeypatch.setattr(localdb, "open", ended, raising=False)
+    assert localdb.alive(os.getpid()) is False
