@@ -27,6 +27,7 @@ import tempfile
 import pytest
 
 from testlab import ROOT, localdb
+from test_localdb import logging_client
 
 import cluster
 
@@ -381,25 +382,14 @@ def test_db_start_with_your_own_env_says_what_to_do():
 
 # --- a SQL shell, a clean table, the list of targets ---------------------
 
-def logging_client(folder):
-    """Make ``folder``/mariadb, a client that logs its arguments, then
-    runs the real one; return a PATH that finds it first."""
-    real = shutil.which("mariadb") or shutil.which("mysql")
-    script = os.path.join(folder, "mariadb")
-    with open(script, "w") as text:
-        text.write(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {folder}/argv\n'
-                   f'exec {real} "$@"\n')
-    os.chmod(script, 0o755)
-    return folder + os.pathsep + os.environ["PATH"]
-
-
 def test_make_sql_and_make_reset():
     """``make sql`` opens the client on the server .env names, logged in,
     in ALX_prodev; ``make reset`` drops user_data and nothing else.
 
-    The client (one that logs its arguments, first on PATH) answers the
-    count and sum of the ages the server holds; the password is on no
-    command line and in no file left behind in the project or /tmp. After
+    The client (one that logs its arguments and input, first on PATH)
+    answers the count and sum of the ages the server holds; the password
+    is on no command line and in no file left behind in the project or
+    /tmp. After
     ``make reset`` the table is gone, the database and server stay; again,
     it says there is nothing to drop; ``make run`` loads the 1000 users
     again.
@@ -411,7 +401,6 @@ def test_make_sql_and_make_reset():
         expected = localdb.admin(data, "SELECT COUNT(*), SUM(age) FROM "
                                  "ALX_prodev.user_data")
         folder = os.path.join(project, "client")
-        os.mkdir(folder)
         shell = make(project, "sql", path=logging_client(folder),
                      stdin="SELECT COUNT(*), SUM(age) FROM user_data;\n")
         assert ok(shell).splitlines()[-1] == expected.strip()
