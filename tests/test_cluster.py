@@ -38,6 +38,7 @@ ROWS, GATE_AT = 20_000, 5_000
 # node, and is far longer than any read takes on a busy machine.
 FAILOVER_READ_TIMEOUT = 20
 LOADED, GATED = "ALX_prodev_cluster", "ALX_prodev_cluster_gated"
+LATE_EMAIL = "late@example.com"  # the row add_late_row writes
 LAGGING, LATE = "ALX_prodev_cluster_lagging", 300  # late rows, after ROWS
 # The read time-outs of a stream whose new node lags: one that outlasts
 # the test's lock, one that the lock outlasts (a wait of 4 s).
@@ -266,6 +267,27 @@ def test_two_nodes_down_is_a_clear_error(on_cluster, gated, configure):
     assert all(node.address in done.stderr for node in on_cluster)
 
 
+def add_late_row(node):
+    """Write, through ``node``, a row that comes last in user_id order:
+    one that a node down meanwhile has missed."""
+    node.admin(f"INSERT INTO `{LOADED}`.user_data VALUES "
+               "('ffffffff-0000-4000-8000-000000000000', 'Late Comer', "
+               f"'{LATE_EMAIL}', 33)")
+
+
+def serves_late_row(node, writer, configure):
+    """Check that ``node`` streams every row, the late one last; then
+    remove the late row through ``writer``, whatever the check found."""
+    configure(MYSQL_HOST=node.address)
+    try:
+        users = list(stream_users())
+        assert len(users) == ROWS + 1
+        assert users[-1]["email"] == LATE_EMAIL
+    finally:
+        writer.admin(f"DELETE FROM `{LOADED}`.user_data WHERE email = "
+                     f"'{LATE_EMAIL}'")
+
+
 def test_killed_node_rejoins_by_ist_and_serves(on_cluster, loaded,
                                                configure):
     """A node killed, then written to elsewhere, rejoins by IST and serves.
@@ -275,17 +297,10 @@ def test_killed_node_rejoins_by_ist_and_serves(on_cluster, loaded,
     """
     first, second, third = on_cluster
     third.kill()
-    second.admin(f"INSERT INTO `{LOADED}`.user_data VALUES "
-                 "('ffffffff-0000-4000-8000-000000000000', 'Late Comer', "
-                 "'late@example.com', 33)")
+    add_late_row(second)
     seconds, how = cluster.rejoin(third.node)
     assert how == "IST", (seconds, how)
-    configure(MYSQL_HOST=third.address)
-    users = list(stream_users())
-    assert len(users) == ROWS + 1
-    assert users[-1]["email"] == "late@example.com"
-    second.admin(f"DELETE FROM `{LOADED}`.user_data WHERE email = "
-                 "'late@example.com'")
+    serves_late_row(third, second, configure)
 
 
 def test_cluster_starts_beside_ports_taken_before_the_bind(
@@ -331,9 +346,7 @@ def test_killed_node_whose_port_was_taken_rejoins_on_another(
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", before[0]))
         holder.listen()
-        second.admin(f"INSERT INTO `{LOADED}`.user_data VALUES "
-                     "('ffffffff-0000-4000-8000-000000000000', 'Late Comer', "
-                     "'late@example.com', 33)")
+        add_late_row(second)
         offset = localdb.log_size(third.node.log)
         cluster.rejoin(third.node)
         with open(third.node.log) as log:
@@ -344,12 +357,7 @@ def test_killed_node_whose_port_was_taken_rejoins_on_another(
     assert third.admin("SELECT @@port").strip() == str(third.port)
     folder = os.path.dirname(third.node.folder)
     assert cluster.members(folder)[2].ports == third.node.ports
-    configure(MYSQL_HOST=third.address)
-    users = list(stream_users())
-    assert len(users) == ROWS + 1
-    assert users[-1]["email"] == "late@example.com"
-    second.admin(f"DELETE FROM `{LOADED}`.user_data WHERE email = "
-                 "'late@example.com'")
+    serves_late_row(third, second, configure)
 
 
 @pytest.fixture(scope="module")
